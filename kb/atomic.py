@@ -1,0 +1,36 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename.
+
+    With `exclusive`, fail with FileExistsError instead of replacing an existing file
+    (the check and the link are one step, so a file created meanwhile is never lost).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive:
+            os.link(tmp, path)  # raises FileExistsError when the name is taken
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: Path, text: str, *, exclusive: bool = False) -> None:
+    write_bytes(path, text.encode("utf-8"), exclusive=exclusive)

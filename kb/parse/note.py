@@ -1,0 +1,91 @@
+"""What the parser sees in one note: the typed interface between parse and vault.
+
+Every item carries the 1-based line of the file it stands on (frontmatter
+lines included), so every later stage can report `file:line`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kb.diagnostics import Diagnostic
+
+LinkSyntax = Literal["wikilink", "markdown", "frontmatter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A reference from a note to a note or file, as written (not yet resolved).
+
+    `target` is the path part, trimmed, without a `.md` suffix and with
+    markdown-link percent-escapes decoded: "AlexNet", "AI/ML/README",
+    "image.png", or "" for a link into the same note (`[[#Heading]]`).
+    """
+
+    target: str
+    line: int
+    label: str | None = None        # text after `|`, formatting kept
+    heading: str | None = None      # "Heading" or "H1#H2" for nested headings
+    block: str | None = None        # block id without `^`
+    embed: bool = False             # `![[...]]`
+    syntax: LinkSyntax = "wikilink"
+    size: str | None = None         # embed size such as "300" or "300x200"
+    key: str | None = None          # frontmatter key or inline-field key the link stands in
+    context: str = ""               # the source line, stripped: shown with backlinks, read by lineage
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    name: str                       # lower-cased, without '#': "area/ml"
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str                       # inline markdown as written, trimmed
+    anchor: str                     # the id MkDocs (toc slugify) gives it
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str                       # raw cell markdown, trimmed, `\|` unescaped to `|`
+    line: int
+    column: int                     # 0-based column index
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    line: int                       # line of the header row
+    header: tuple[Cell, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    section: str | None = None      # text of the nearest heading above, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A Dataview inline field: `key:: value`, `[key:: value]`, `(key:: value)`."""
+
+    key: str                        # normalised: lower-case, spaces -> '-', formatting stripped
+    raw_key: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedNote:
+    path: str                       # relative to the vault root, POSIX style, with ".md"
+    title: str                      # file stem
+    frontmatter: dict[str, Any] = field(default_factory=dict)
+    frontmatter_end: int = 0        # line of the closing `---`, 0 when there is none
+    aliases: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()      # frontmatter tags (line of the key) and inline tags
+    links: tuple[Link, ...] = ()    # body links, table-cell links and frontmatter links, in line order
+    headings: tuple[Heading, ...] = ()
+    tables: tuple[Table, ...] = ()
+    fields: tuple[Field, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    content_hash: str = ""          # sha256 of the raw bytes: the parse-cache key
