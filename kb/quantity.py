@@ -49,10 +49,12 @@ class Quantity:
     hedged: bool = False            # `~`, `≈`, `about`, `roughly`
     bound: Bound | None = None      # `up to` -> "<=", `over`/`more than`/`N+` -> ">" / ">="
     unit: str = ""                  # "", "%", "layers", ... as recognised
+    multiplier: float = 1.0         # the scale word written with the number: 1e6 for `25M`, 1 for `25`
 
     def scaled(self, factor: float) -> Quantity:
         """The same statement in a larger unit: a `Params (M)` column scales `25.6` by 1e6."""
-        return replace(self, value=_times(self.value, factor), step=_times(self.step, factor))
+        return replace(self, value=_times(self.value, factor), step=_times(self.step, factor),
+                       multiplier=_times(self.multiplier, factor))
 
 
 MULTIPLIERS: dict[str, float] = {
@@ -150,6 +152,7 @@ def parse_quantity(text: str) -> Quantity | None:
         hedged=bool(match["hedge1"] or match["hedge2"]),
         bound=bound,
         unit=unit,
+        multiplier=float(scale),
     )
 
 
