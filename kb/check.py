@@ -1,0 +1,285 @@
+"""`kb check`: every claim in a vault, judged against its evidence.
+
+    vault -> claims (kb.claims) -> evidence (kb.evidence) -> verdicts (kb.verdicts)
+
+Measurements come from the model cache (`kb.measure`), so a warm check never
+imports torch. The vault's parsed notes are used as they are: nothing is
+parsed twice. Besides the verdicts, the report carries the vault's own
+diagnostics (unreadable files, bad frontmatter), the link diagnostics of
+`kb links`, and one `conflict` diagnostic for each pair of notes that state
+the same attribute of the same architecture differently.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+from kb.claims import Claim, Identify, Subject, extract_claims, note_subject, read_label
+from kb.diagnostics import Diagnostic
+from kb.evidence import References, gather, note_evidence
+from kb.parse.note import Link, ParsedNote
+from kb.verdicts import VERDICTS, Verdict, compare, judge
+
+_RESOLVED = frozenset({"ok", "case", "alias", "punctuation"})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    verdicts: tuple[Verdict, ...]           # in file, line, column order
+    diagnostics: tuple[Diagnostic, ...]     # vault, link and conflict diagnostics, in file, line order
+    summary: dict[str, int]                 # verdict -> count, all four kinds present
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Whether `kb check` exits 1: a contradiction, or with `strict` anything short of verified."""
+        failing = ("contradicted", "approximate", "unverifiable") if strict else ("contradicted",)
+        return any(self.summary.get(kind) for kind in failing)
+
+
+def registry_identify() -> Identify:
+    """Names -> subjects, from the model registry alone (variants first, then families)."""
+    from kb.models import find_family, find_model
+
+    @lru_cache(maxsize=None)
+    def by_name(name: str) -> tuple[str | None, str | None]:
+        model = find_model(name)
+        if model is not None:
+            return model.id, model.family
+        family = find_family(name)
+        return (None, family.id) if family is not None else (None, None)
+
+    def identify(name: str, links: Sequence[Link] = ()) -> Subject | None:
+        model, family = by_name(name)
+        return Subject(name, model, family) if family is not None else None
+
+    return identify
+
+
+def vault_identify(vault, index) -> Identify:
+    """Names -> subjects: the registry, else the note a name or link resolves to (its subject)."""
+    from kb.resolve import resolve_link, resolve_name
+
+    by_registry = registry_identify()
+    subjects: dict[str, Subject | None] = {}
+
+    def subject_of(path: str | None) -> Subject | None:
+        if path is None or not path.endswith(".md"):
+            return None
+        if path not in subjects:
+            try:
+                subjects[path] = note_subject(vault.note(path), by_registry)
+            except KeyError:
+                subjects[path] = None
+        return subjects[path]
+
+    @lru_cache(maxsize=None)
+    def by_note(name: str) -> Subject | None:
+        resolution = resolve_name(index, name)
+        return subject_of(resolution.target) if resolution.status in _RESOLVED else None
+
+    def identify(name: str, links: Sequence[Link] = ()) -> Subject | None:
+        found = by_registry(name, links)
+        if found is not None:
+            return found
+        for link in links:
+            resolution = resolve_link(index, link)
+            target = subject_of(resolution.target) if resolution.status in _RESOLVED else None
+            if target is not None:
+                return replace(target, text=name)
+        found = by_note(name) if name else None
+        return replace(found, text=name) if found is not None else None
+
+    return identify
+
+
+def load_references(measurements: Mapping | None = None) -> References:
+    """The registry, the cached measurements (measuring what is missing) and the published results."""
+    from kb.data import load_published
+    from kb.measure import load_measurements
+    from kb.models import FAMILIES, MODELS
+
+    if measurements is None:
+        measurements = load_measurements()
+    published = load_published()
+    return References(models=MODELS, families=FAMILIES, measurements=measurements,
+                      published=tuple(published.results), sources=published.sources)
+
+
+def check_vault(vault, *, resolutions=None, measurements=None, only=None,
+                references: References | None = None, identify: Identify | None = None) -> CheckReport:
+    """Judge every claim of the vault (or of the notes in `only`, with the whole vault as context).
+
+    `only` is a note path or a collection of them, vault-relative. `references`
+    and `identify` replace the registry, measurements and published results
+    (for tests and for `kb check --watch`, which keeps them between runs).
+    """
+    from kb.resolve import build_index, diagnostics as link_diagnostics, resolve_vault
+
+    index = build_index(vault)
+    if resolutions is None:
+        resolutions = resolve_vault(vault, index)
+    if identify is None:
+        identify = vault_identify(vault, index)
+    if references is None:
+        references = load_references(measurements)
+    selected = _selected(vault, only)
+
+    claims = [claim for note in vault.notes
+              for claim in extract_claims(note, identify, frontmatter_lines=_frontmatter_lines(vault, note))]
+    groups = note_evidence(claims)
+    others = _other_notes(groups)
+    conflicts = _conflicts(groups, selected)
+
+    verdicts = []
+    for claim in claims:
+        if selected is not None and claim.file not in selected:
+            continue
+        deciding, beside = gather(claim, references)
+        verdict = judge(claim, deciding, beside)
+        extra = others.get(id(claim), ())
+        if extra:
+            verdict = replace(verdict, alternatives=verdict.alternatives + tuple(extra))
+        verdicts.append(verdict)
+
+    diagnostics = [d for d in (*vault.diagnostics, *link_diagnostics(resolutions), *conflicts)
+                   if selected is None or d.file in selected]
+    diagnostics.sort(key=lambda d: (d.file, d.line))
+    summary = {kind: 0 for kind in VERDICTS}
+    for verdict in verdicts:
+        summary[verdict.verdict] += 1
+    return CheckReport(tuple(verdicts), tuple(diagnostics), summary)
+
+
+def _selected(vault, only) -> frozenset[str] | None:
+    if only is None:
+        return None
+    paths = [only] if isinstance(only, str) else list(only)
+    return frozenset(vault.note(path).path for path in paths)
+
+
+def _other_notes(groups) -> dict[int, list]:
+    """For each claim, what other notes state about the same thing."""
+    found: dict[int, list] = {}
+    for members in groups.values():
+        for claim, _ in members:
+            elsewhere = [evidence for other, evidence in members if other.file != claim.file]
+            if elsewhere:
+                found[id(claim)] = elsewhere
+    return found
+
+
+def _conflicts(groups, selected: frozenset[str] | None) -> list[Diagnostic]:
+    """Two notes stating the same thing with values neither of which admits the other."""
+    found = []
+    for members in groups.values():
+        for (a, _), (b, _) in combinations(members, 2):
+            if a.file == b.file:
+                continue
+            if selected is not None and a.file not in selected and b.file not in selected:
+                continue
+            if compare(a.stated, b.stated.value) == "contradicted" and \
+                    compare(b.stated, a.stated.value) == "contradicted":
+                what = _what(a)
+                for here, there in ((a, b), (b, a)):
+                    found.append(Diagnostic(
+                        here.file, here.line,
+                        f"{what}: {here.stated.text} here, but {there.stated.text} in {there.file}:{there.line}",
+                        code="conflict", severity="warning"))
+    return found
+
+
+def _what(claim: Claim) -> str:
+    if claim.attribute == "ratio" and claim.ratio_reference is not None:
+        return f"{claim.subject.text} vs {claim.ratio_reference.text} ({claim.ratio_of} ratio)"
+    return f"{claim.subject.text} {claim.attribute}"
+
+
+def _frontmatter_lines(vault, note: ParsedNote) -> dict[str, int]:
+    """Lines of the frontmatter keys that state claims; the file is read only when there are any."""
+    front = note.frontmatter if isinstance(note.frontmatter, dict) else {}
+    keys = [key for key in front if isinstance(key, str) and read_label(key) is not None]
+    if not keys or not note.frontmatter_end:
+        return {}
+    try:
+        text = (vault.root / note.path).read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return {}
+    lines = {}
+    for number, line in enumerate(text.splitlines()[:note.frontmatter_end], start=1):
+        match = re.match(r"([^\s:#][^:]*?)\s*:", line)
+        if match and match.group(1).strip("'\"") in keys:
+            lines.setdefault(match.group(1).strip("'\""), number)
+    return lines
+
+
+def watch_vault(root, *, only: str | None = None, on_report: Callable[[CheckReport], None],
+                stop: threading.Event | None = None, max_reports: int | None = None,
+                settle: float = 0.05, references: References | None = None) -> int:
+    """Check the vault, then re-check each note as it changes until `stop` is set (or Ctrl-C).
+
+    The first report covers the vault (or `only`); later ones cover the notes
+    that changed, with the whole vault re-read (unchanged notes come from the
+    parse cache) as context. References are loaded once. Returns the number
+    of reports made; `max_reports` ends the loop after that many.
+    """
+    import queue
+
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    from kb.vault import load_vault
+
+    root = Path(root)
+    stop = stop or threading.Event()
+    references = references or load_references()
+    changed: queue.Queue[str] = queue.Queue()
+
+    class Changes(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:
+            for path in (getattr(event, "src_path", ""), getattr(event, "dest_path", "")):
+                if path and str(path).lower().endswith(".md"):
+                    changed.put(str(path))
+
+    observer = Observer()
+    observer.schedule(Changes(), str(root), recursive=True)
+    observer.start()
+    reports = 0
+    try:
+        on_report(check_vault(load_vault(root), only=only, references=references))
+        reports += 1
+        while not stop.is_set() and (max_reports is None or reports < max_reports):
+            try:
+                first = changed.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            paths = {first}
+            stop.wait(settle)      # an editor's save is often several events; take them together
+            while not changed.empty():
+                paths.add(changed.get_nowait())
+            vault = load_vault(root)
+            known = {note.path for note in vault.notes}
+            touched = {_relative(root, p) for p in paths} & known
+            if only is not None:
+                touched &= {only}
+            if not touched:
+                continue
+            on_report(check_vault(vault, only=sorted(touched), references=references))
+            reports += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        observer.join()
+    return reports
+
+
+def _relative(root: Path, path: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ""

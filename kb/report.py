@@ -1,0 +1,108 @@
+"""Rendering a CheckReport: text for people, JSON for CI.
+
+Text, grouped by file, one line per claim, then the file's diagnostics:
+
+    ResNet.md
+      ResNet.md:84  ResNet-152  top5_error  6.2% → contradicted (He et al. 2015, Table 3 [10-crop, val]: 5.71)
+    17 claims: 9 verified, 4 approximate, 3 contradicted, 1 unverifiable; 2 link diagnostics
+
+Colour is used only on a terminal, and never when NO_COLOR is set.
+
+JSON (`--format json`):
+
+    {"claims": [{"file", "line", "subject", "attribute", "stated", "verdict", "expected",
+                 "evidence", "alternatives"}, ...],
+     "summary": {"verified", "approximate", "contradicted", "unverifiable"},
+     "diagnostics": [{"file", "line", "code", "severity", "message"}, ...]}
+
+`evidence` is null (unverifiable) or `{"kind", "value", "subject", "source", "detail"}`;
+`alternatives` is a list of the same.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from kb.quantity import format_value
+from kb.verdicts import VERDICTS, Evidence, Verdict
+
+_COLOURS = {"verified": "32", "approximate": "33", "contradicted": "31", "unverifiable": "2"}
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour on a terminal unless NO_COLOR is set (https://no-color.org)."""
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def evidence_dict(evidence: Evidence) -> dict:
+    return {"kind": evidence.kind, "value": evidence.value, "subject": evidence.subject,
+            "source": evidence.source, "detail": evidence.detail}
+
+
+def verdict_dict(verdict: Verdict) -> dict:
+    claim = verdict.claim
+    return {
+        "file": claim.file,
+        "line": claim.line,
+        "subject": claim.subject.text,
+        "attribute": claim.attribute,
+        "stated": claim.stated.text,
+        "verdict": verdict.verdict,
+        "expected": verdict.expected,
+        "evidence": evidence_dict(verdict.evidence) if verdict.evidence else None,
+        "alternatives": [evidence_dict(e) for e in verdict.alternatives],
+    }
+
+
+def to_json(report) -> dict:
+    return {
+        "claims": [verdict_dict(v) for v in report.verdicts],
+        "summary": {kind: report.summary.get(kind, 0) for kind in VERDICTS},
+        "diagnostics": [d.to_dict() for d in report.diagnostics],
+    }
+
+
+def describe_evidence(verdict: Verdict) -> str:
+    evidence = verdict.evidence
+    if evidence is None:
+        return "no evidence"
+    detail = f" [{evidence.detail}]" if evidence.detail else ""
+    return f"{evidence.source}{detail}: {format_value(evidence.value)}"
+
+
+def summary_line(report) -> str:
+    total = sum(report.summary.values())
+    counts = ", ".join(f"{report.summary.get(kind, 0)} {kind}" for kind in VERDICTS)
+    line = f"{total} claim{'s' if total != 1 else ''}: {counts}"
+    if report.diagnostics:
+        n = len(report.diagnostics)
+        line += f"; {n} diagnostic{'s' if n != 1 else ''}"
+    return line
+
+
+def to_text(report, *, colour: bool = False) -> str:
+    def paint(text: str, kind: str) -> str:
+        return f"\033[{_COLOURS[kind]}m{text}\033[0m" if colour else text
+
+    by_file: dict[str, list] = {}
+    for verdict in report.verdicts:
+        by_file.setdefault(verdict.claim.file, []).append(("claim", verdict.claim.line, verdict))
+    for diagnostic in report.diagnostics:
+        by_file.setdefault(diagnostic.file, []).append(("diagnostic", diagnostic.line, diagnostic))
+    lines = []
+    for file in sorted(by_file):
+        lines.append(f"\033[1m{file}\033[0m" if colour else file)
+        for kind, _, item in sorted(by_file[file], key=lambda entry: (entry[1], entry[0])):
+            if kind == "claim":
+                claim = item.claim
+                lines.append(f"  {claim.file}:{claim.line}  {claim.subject.text}  {claim.attribute}  "
+                             f"{claim.stated.text} → {paint(item.verdict, item.verdict)} "
+                             f"({describe_evidence(item)})")
+            else:
+                lines.append(f"  {item}  [{item.code or item.severity}]")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["describe_evidence", "summary_line", "to_json", "to_text", "use_colour", "verdict_dict"]

@@ -1,0 +1,193 @@
+"""`check_vault` end to end over hand-built notes, with known reference values.
+
+Reference values: parameter counts as torchvision's implementations count them
+(the paper layouts have the same counts); depths in weight layers as the papers
+give them; errors from He et al. 2015, Tables 3-5.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from kb.check import check_vault, registry_identify
+from kb.claims import Subject
+from kb.evidence import References
+from kb.models import FAMILIES, MODELS
+from kb.parse.note import Cell, ParsedNote, Table
+from kb.vault import Vault
+
+
+def measured(id, params, depth, macs=None):
+    return SimpleNamespace(id=id, params=params, depth=depth, depth_unit="weight layers", depth_detail="",
+                           macs=macs, flops=2 * macs if macs else None, input_shape=(3, 224, 224))
+
+
+MEASUREMENTS = {
+    "resnet18": measured("resnet18", 11_689_512, 18),
+    "resnet50": measured("resnet50", 25_557_032, 50),
+    "resnet152": measured("resnet152", 60_192_808, 152),
+    "vgg16": measured("vgg16", 138_357_544, 16),
+    "vgg19": measured("vgg19", 143_667_240, 19),
+    "googlenet": measured("googlenet", 6_624_904, 22),
+}
+HE2015 = SimpleNamespace(authors="Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun", year=2015, title="")
+
+
+def result(subject, attribute, value, where, protocol="", split="val"):
+    return SimpleNamespace(subject=subject, attribute=attribute, value=value, source="he2015", where=where,
+                           protocol=protocol, split=split, note="")
+
+
+PUBLISHED = (
+    result("resnet152", "top5_error", 5.71, "Table 3", "10-crop"),
+    result("resnet152", "top5_error", 4.49, "Table 4", "single model"),
+    result("resnet", "top5_error", 3.57, "Table 5", "ensemble", "test"),
+    result("resnet", "year", 2015, "arXiv v1"),
+    result("resnet50", "params", 25.5e6, "Section 3.3"),
+)
+REFERENCES = References(models=MODELS, families=FAMILIES, measurements=MEASUREMENTS,
+                        published=PUBLISHED, sources={"he2015": HE2015})
+
+
+def row(line, *texts):
+    return tuple(Cell(text, line, column) for column, text in enumerate(texts))
+
+
+def table(line, header, *rows):
+    return Table(line, row(line, *header), tuple(row(line + 2 + i, *r) for i, r in enumerate(rows)))
+
+
+def check(*notes, **kwargs):
+    vault = Vault(root=kwargs.pop("root", None), notes=tuple(sorted(notes, key=lambda n: n.path)))
+    return check_vault(vault, resolutions=(), references=REFERENCES, identify=registry_identify(), **kwargs)
+
+
+def outcome(report):
+    return [(v.claim.line, v.claim.subject.text, v.claim.attribute, v.claim.stated.text, v.verdict)
+            for v in report.verdicts]
+
+
+RESNET = ParsedNote(path="ResNet.md", title="ResNet", tables=(
+    table(12, ("Metric", "Value"),
+          ("Depth", "Up to **152 layers** (8× deeper than VGG)"),
+          ("ImageNet error", "**3.6%** (superhuman ~5%)")),
+    table(40, ("Model", "Layers", "Parameters", "Top-5 error"),
+          ("**ResNet-50**", "50", "25M", "—"),
+          ("ResNet-152", "152", "60M", "**6.2%**"),
+          ("ResNet-18", "18", "11.7M", "")),
+))
+
+
+def test_seed_claims_get_the_verdicts_the_rules_give():
+    assert outcome(check(RESNET)) == [
+        (14, "ResNet", "layers", "Up to 152 layers", "verified"),
+        (14, "ResNet", "ratio", "8× deeper than VGG", "verified"),
+        (15, "ResNet", "top5_error", "3.6%", "verified"),
+        (42, "ResNet-50", "layers", "50", "verified"),
+        (42, "ResNet-50", "params", "25M", "approximate"),
+        (43, "ResNet-152", "layers", "152", "verified"),
+        (43, "ResNet-152", "params", "60M", "verified"),
+        (43, "ResNet-152", "top5_error", "6.2%", "contradicted"),
+        (44, "ResNet-18", "layers", "18", "verified"),
+        (44, "ResNet-18", "params", "11.7M", "verified"),
+    ]
+
+
+def test_evidence_names_what_decided_and_lists_the_rest():
+    verdicts = {(v.claim.line, v.claim.attribute): v for v in check(RESNET).verdicts}
+    ratio = verdicts[(14, "ratio")]
+    assert ratio.expected == 8.0 and ratio.evidence.kind == "derived"
+    assert "152" in ratio.evidence.source and "19" in ratio.evidence.source
+    top5 = verdicts[(43, "top5_error")]
+    assert (top5.expected, top5.evidence.source) == (5.71, "He et al. 2015, Table 3")
+    assert [e.value for e in top5.alternatives] == [4.49]
+    params = verdicts[(42, "params")]
+    assert params.evidence.kind == "measured" and params.expected == 25_557_032
+    assert [(e.kind, e.value) for e in params.alternatives] == [("cited", 25.5e6)]   # the paper's figure, beside
+    family_error = verdicts[(15, "top5_error")]
+    assert family_error.evidence.subject == "resnet" and family_error.expected == 3.57
+
+
+def test_popular_wrong_claims_are_contradicted():
+    note = ParsedNote(path="Myths.md", title="Myths", tables=(
+        table(3, ("Network", "Layers", "Params"),
+              ("ResNet-152", "over 200", "~50M"),
+              ("VGG-16", "19", "138M"),
+              ("VGG", "up to 16", "")),))
+    assert [v.verdict for v in check(note).verdicts] == ["contradicted", "contradicted", "contradicted",
+                                                         "verified", "contradicted"]
+
+
+def test_family_claims_hold_through_any_variant_and_bounds_through_the_largest():
+    note = ParsedNote(path="Families.md", title="Families", tables=(
+        table(3, ("Architecture", "Layers", "Year"),
+              ("VGGNet", "16", ""), ("VGGNet", "19", ""), ("VGGNet", "over 18", ""), ("ResNet", "", "2015"),
+              ("ResNet", "", "2016")),))
+    assert [v.verdict for v in check(note).verdicts] == ["verified", "verified", "verified", "verified",
+                                                         "contradicted"]
+
+
+def test_unknown_subjects_and_attributes_without_evidence_are_unverifiable():
+    note = ParsedNote(path="Other.md", title="Other", tables=(
+        table(3, ("Model", "Params", "Top-1 error"), ("DenseNet-121", "8M", ""), ("ResNet-50", "", "23.9%")),))
+    report = check(note)
+    assert [v.verdict for v in report.verdicts] == ["unverifiable", "unverifiable"]
+    assert report.verdicts[0].evidence is None and report.verdicts[0].expected is None
+    assert report.summary == {"verified": 0, "approximate": 0, "contradicted": 0, "unverifiable": 2}
+    assert not report.failed() and report.failed(strict=True)
+
+
+def test_two_notes_stating_different_values_is_a_conflict_reported_at_both():
+    other = ParsedNote(path="Nets/Big nets.md", title="Big nets", tables=(
+        table(5, ("Model", "Top-5 error"), ("ResNet-152", "4.5%")),))
+    report = check(RESNET, other)
+    conflicts = [d for d in report.diagnostics if d.code == "conflict"]
+    assert [(d.file, d.line) for d in conflicts] == [("Nets/Big nets.md", 7), ("ResNet.md", 43)]
+    assert "Nets/Big nets.md:7" in conflicts[1].message and "6.2%" in conflicts[1].message
+    six_two = next(v for v in report.verdicts if v.claim.stated.text == "6.2%")
+    assert ("note", 4.5, "Nets/Big nets.md:7") in [(e.kind, e.value, e.source) for e in six_two.alternatives]
+
+
+def test_only_reports_one_notes_claims_with_the_vault_as_context():
+    other = ParsedNote(path="Big nets.md", title="Big nets", tables=(
+        table(5, ("Model", "Top-5 error"), ("ResNet-152", "4.5%")),))
+    report = check(RESNET, other, only="Big nets.md")
+    assert {v.claim.file for v in report.verdicts} == {"Big nets.md"}
+    assert [(d.file, d.code) for d in report.diagnostics] == [("Big nets.md", "conflict")]
+
+
+def test_frontmatter_claims_stand_at_their_key_line(tmp_path):
+    text = "---\naliases: [Inception v1]\nyear: 2014\nparams: 6.6M\n---\n# GoogLeNet\n"
+    (tmp_path / "GoogLeNet.md").write_text(text, encoding="utf-8")
+    note = ParsedNote(path="GoogLeNet.md", title="GoogLeNet", frontmatter_end=5,
+                      frontmatter={"aliases": ["Inception v1"], "year": 2014, "params": "6.6M"})
+    verdicts = check(note, root=tmp_path).verdicts
+    assert [(v.claim.line, v.claim.attribute, v.verdict) for v in verdicts] == \
+        [(3, "year", "verified"), (4, "params", "verified")]
+
+
+def test_flops_are_checked_as_multiply_adds_and_as_twice_that():
+    refs = References(models=MODELS, families=FAMILIES, published=(), measurements={
+        "resnet50": measured("resnet50", 25_557_032, 50, macs=4_089_184_256)})
+    note = ParsedNote(path="F.md", title="F", tables=(
+        table(3, ("Model", "GFLOPs"), ("ResNet-50", "4.1"), ("ResNet-50", "8.2"), ("ResNet-50", "6")),))
+    vault = Vault(root=None, notes=(note,))
+    verdicts = check_vault(vault, resolutions=(), references=refs, identify=registry_identify()).verdicts
+    assert [(v.verdict, v.evidence.detail.split(" at")[0]) for v in verdicts] == [
+        ("verified", "multiply-adds"), ("verified", "FLOPs = 2 × multiply-adds"),
+        ("contradicted", "multiply-adds")]
+
+
+def test_identify_prefers_variants_then_families():
+    identify = registry_identify()
+    assert identify("ResNet-50") == Subject("ResNet-50", "resnet50", "resnet")
+    assert identify("VGGNet") == Subject("VGGNet", None, "vgg")
+    assert identify("Kaiming He") is None
+
+
+@pytest.mark.parametrize("bad", ["Nope.md"])
+def test_only_must_name_a_note_of_the_vault(bad):
+    with pytest.raises(KeyError):
+        check(RESNET, only=bad)
