@@ -106,18 +106,11 @@ def _measured(model: str, attribute: str, refs: References) -> list[Evidence]:
 
 def _cite(result, refs: References) -> Evidence:
     source = refs.sources.get(result.source)
-    who = _short_citation(source) if source is not None else result.source
+    who = source.cite() if source is not None else result.source
     where = f", {result.where}" if getattr(result, "where", "") else ""
-    detail = ", ".join(filter(None, (getattr(result, "protocol", ""), getattr(result, "split", ""))))
+    measured_on = " ".join(filter(None, (getattr(result, "dataset", ""), getattr(result, "split", ""))))
+    detail = "; ".join(filter(None, (getattr(result, "protocol", ""), measured_on)))
     return Evidence("cited", float(result.value), result.subject, f"{who}{where}", detail)
-
-
-def _short_citation(source) -> str:
-    authors = getattr(source, "authors", "") or ""
-    first = authors.split(",")[0].split()
-    name = first[-1] if first else getattr(source, "title", "")
-    many = "," in authors or " and " in authors
-    return f"{name}{' et al.' if many else ''} {getattr(source, 'year', '')}".strip()
 
 
 def _measurable(claim: Claim, refs: References) -> tuple[list[Evidence], list[Evidence]]:

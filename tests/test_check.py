@@ -13,6 +13,7 @@ import pytest
 
 from kb.check import check_vault, registry_identify
 from kb.claims import Subject
+from kb.data import Source
 from kb.evidence import References
 from kb.models import FAMILIES, MODELS
 from kb.parse.note import Cell, ParsedNote, Table
@@ -32,7 +33,8 @@ MEASUREMENTS = {
     "vgg19": measured("vgg19", 143_667_240, 19),
     "googlenet": measured("googlenet", 6_624_904, 22),
 }
-HE2015 = SimpleNamespace(authors="Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun", year=2015, title="")
+HE2015 = Source("he2015", "Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun",
+                "Deep Residual Learning for Image Recognition", 2015, "arXiv:1512.03385 (CVPR 2016)")
 
 
 def result(subject, attribute, value, where, protocol="", split="val"):
@@ -191,3 +193,63 @@ def test_identify_prefers_variants_then_families():
 def test_only_must_name_a_note_of_the_vault(bad):
     with pytest.raises(KeyError):
         check(RESNET, only=bad)
+
+
+def test_published_results_decide_error_claims():
+    from kb.data import load_published
+
+    published = load_published()
+    refs = References(models=MODELS, families=FAMILIES, measurements=MEASUREMENTS,
+                      published=published.results, sources=published.sources)
+    vault = Vault(root=None, notes=(RESNET,))
+    verdicts = check_vault(vault, resolutions=(), references=refs, identify=registry_identify()).verdicts
+    top5 = next(v for v in verdicts if v.claim.stated.text == "6.2%")
+    assert top5.verdict == "contradicted"
+    assert {e.value for e in (top5.evidence, *top5.alternatives)} >= {5.71, 4.49, 5.954, 3.998}
+    ensemble = next(v for v in verdicts if v.claim.stated.text == "3.6%")
+    assert (ensemble.verdict, ensemble.expected) == ("verified", 3.57)
+    assert ensemble.evidence.source.startswith("He et al. 2015, Table 5")
+
+
+def test_json_report_has_exactly_the_documented_fields():
+    from kb.report import to_json
+
+    data = to_json(check(RESNET))
+    assert set(data) == {"claims", "summary", "diagnostics"}
+    assert data["summary"] == {"verified": 8, "approximate": 1, "contradicted": 1, "unverifiable": 0}
+    first = data["claims"][0]
+    assert list(first) == ["file", "line", "subject", "attribute", "stated", "verdict", "expected", "evidence",
+                           "alternatives"]
+    assert (first["file"], first["line"], first["attribute"], first["stated"], first["verdict"]) == \
+        ("ResNet.md", 14, "layers", "Up to 152 layers", "verified")
+    assert set(first["evidence"]) == {"kind", "value", "subject", "source", "detail"}
+
+
+def test_text_report_is_grouped_by_file_with_a_summary_and_colour_only_when_asked():
+    from kb.report import to_text
+
+    report = check(RESNET)
+    text = to_text(report)
+    lines = text.splitlines()
+    assert lines[0] == "ResNet.md"
+    assert "  ResNet.md:43  ResNet-152  top5_error  6.2% → contradicted (He et al. 2015, Table 3 [10-crop; val]: 5.71)" \
+        in lines
+    assert lines[-1] == "10 claims: 8 verified, 1 approximate, 1 contradicted, 0 unverifiable"
+    assert "\033[" not in text
+    assert "\033[31mcontradicted\033[0m" in to_text(report, colour=True)
+
+
+def test_colour_needs_a_terminal_and_no_NO_COLOR(monkeypatch):
+    from kb.report import use_colour
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Terminal())
+    import io
+    monkeypatch.delenv("NO_COLOR")
+    assert not use_colour(io.StringIO())
