@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 
-from kb.claims import Claim, Identify, Subject, extract_claims, note_subject, read_label
+from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
 from kb.evidence import References, gather, note_evidence
 from kb.parse.note import Link, ParsedNote
@@ -130,7 +130,7 @@ def check_vault(vault, *, resolutions=None, measurements=None, only=None,
     selected = _selected(vault, only)
 
     claims = [claim for note in vault.notes
-              for claim in extract_claims(note, identify, frontmatter_lines=_frontmatter_lines(vault, note))]
+              for claim in extract_claims(note, identify, frontmatter_lines=_FrontmatterLines(vault, note))]
     groups = note_evidence(claims)
     others = _other_notes(groups)
     conflicts = _conflicts(groups, selected)
@@ -199,22 +199,41 @@ def _what(claim: Claim) -> str:
     return f"{claim.subject.text} {claim.attribute}"
 
 
-def _frontmatter_lines(vault, note: ParsedNote) -> dict[str, int]:
-    """Lines of the frontmatter keys that state claims; the file is read only when there are any."""
-    front = note.frontmatter if isinstance(note.frontmatter, dict) else {}
-    keys = [key for key in front if isinstance(key, str) and read_label(key) is not None]
-    if not keys or not note.frontmatter_end:
-        return {}
-    try:
-        text = (vault.root / note.path).read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return {}
-    lines = {}
-    for number, line in enumerate(text.splitlines()[:note.frontmatter_end], start=1):
-        match = re.match(r"([^\s:#][^:]*?)\s*:", line)
-        if match and match.group(1).strip("'\"") in keys:
-            lines.setdefault(match.group(1).strip("'\""), number)
-    return lines
+class _FrontmatterLines(Mapping):
+    """Lines of a note's frontmatter keys, read from the file on first use only.
+
+    The parsed note does not keep them, and most notes state no claim in their
+    frontmatter (or have no subject to state it about), so the file is read
+    only for the few that do.
+    """
+
+    def __init__(self, vault, note: ParsedNote) -> None:
+        self._vault, self._note, self._lines = vault, note, None
+
+    def _load(self) -> dict[str, int]:
+        if self._lines is None:
+            self._lines = {}
+            end = self._note.frontmatter_end
+            root = getattr(self._vault, "root", None)
+            if end and root is not None:
+                try:
+                    text = (Path(root) / self._note.path).read_text(encoding="utf-8-sig", errors="replace")
+                except OSError:
+                    text = ""
+                for number, line in enumerate(text.splitlines()[:end], start=1):
+                    match = re.match(r"""['"]?([^\s:#'"][^:]*?)['"]?\s*:""", line)
+                    if match:
+                        self._lines.setdefault(match.group(1), number)
+        return self._lines
+
+    def __getitem__(self, key: str) -> int:
+        return self._load()[key]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def watch_vault(root, *, only: str | None = None, on_report: Callable[[CheckReport], None],
