@@ -1,0 +1,160 @@
+"""Parse one Obsidian-style note into a `ParsedNote`.
+
+The stages, one module each: `frontmatter` (YAML block), `scan` (block
+structure: code, headings, tables, and the lines that carry inline text, with
+code spans blanked out), then per line of text `links`, `tags` and `fields`;
+`anchors` gives headings the ids MkDocs will give them. Every item carries
+its 1-based line in the file, frontmatter lines included.
+
+Only lines that can hold something are looked at twice: a line with none of
+`[ # :` is skipped after the block scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+
+from kb.diagnostics import Diagnostic
+from kb.parse.anchors import anchors, find_heading, heading_matches
+from kb.parse.fields import find_fields
+from kb.parse.frontmatter import read_frontmatter
+from kb.parse.links import find_links
+from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
+from kb.parse.scan import scan
+from kb.parse.tags import find_tags
+
+__all__ = [
+    "Cell", "Field", "Heading", "Link", "ParsedNote", "Table", "Tag",
+    "find_heading", "heading_matches", "parse_note", "read_note",
+]
+
+
+def read_note(data: bytes, path: str) -> ParsedNote:
+    """Parse a note from its bytes: UTF-8 with or without BOM, any line endings.
+
+    Bytes that are not UTF-8 are replaced (U+FFFD) so the rest of the note is
+    still read, and an "encoding" diagnostic names the first bad byte.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8")
+        problem = None
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        line = data.count(b"\n", 0, exc.start) + 1
+        problem = Diagnostic(
+            path, line, f"expected UTF-8 text, found the byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+            "(line read with the bad bytes replaced); re-save the file as UTF-8", "encoding")
+    note = parse_note(text, path, content_hash=digest)
+    if problem is None:
+        return note
+    return _with_diagnostics(note, [problem])
+
+
+def parse_note(text: str, path: str, *, content_hash: str | None = None) -> ParsedNote:
+    """Parse a note's text; `path` is vault-relative, POSIX style, with `.md`."""
+    if content_hash is None:
+        content_hash = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    front = read_frontmatter(lines, path)
+    offset = front.end                       # body line index i is file line i + offset + 1
+    layout = scan(lines[offset:] if offset else lines)
+
+    links: list[Link] = list(front.links)
+    tags: list[Tag] = list(front.tags)
+    fields: list[Field] = []
+    diagnostics: list[Diagnostic] = list(front.diagnostics)
+    heading_lines = {h.index for h in layout.headings}
+    for index, masked in layout.text:
+        has_bracket = "[" in masked
+        has_hash = "#" in masked
+        has_colons = "::" in masked
+        if not (has_bracket or has_hash or has_colons):
+            continue
+        number = index + offset + 1
+        source = lines[index + offset]
+        keyed = None
+        if has_colons and index not in heading_lines:
+            found, keyed = find_fields(masked, number, source)
+            fields.extend(found)
+        if has_bracket:
+            links.extend(find_links(masked, number, source.strip(), keyed))
+        if has_hash:
+            tags.extend(find_tags(masked, number))
+
+    headings = tuple(
+        Heading(level=h.level, text=h.text, anchor=anchor, line=h.index + offset + 1)
+        for h, anchor in zip(layout.headings, anchors(h.text for h in layout.headings))
+    )
+    masked_lines = dict(layout.text)
+    tables = []
+    for raw in layout.tables:
+        section = None
+        for h in headings:
+            if h.line - offset - 1 < raw.index:
+                section = h.text
+        width = len(raw.header)
+        header = _cells(raw.index, raw.header, width, masked_lines, lines, offset)
+        rows = tuple(_cells(index, cells, width, masked_lines, lines, offset) for index, cells in raw.rows)
+        tables.append(Table(line=raw.index + offset + 1, header=header, rows=rows, section=section))
+        diagnostics.extend(_split_links(path, raw, masked_lines, lines, offset))
+
+    links.sort(key=lambda link: link.line)
+    return ParsedNote(
+        path=path,
+        title=posixpath.splitext(posixpath.basename(path))[0],
+        frontmatter=front.data,
+        frontmatter_end=front.end,
+        aliases=front.aliases,
+        tags=tuple(tags),
+        links=tuple(links),
+        headings=headings,
+        tables=tuple(tables),
+        fields=tuple(fields),
+        diagnostics=tuple(diagnostics),
+        content_hash=content_hash,
+    )
+
+
+def _cells(index, raw_cells, width, masked_lines, lines, offset) -> tuple[Cell, ...]:
+    """A table row as `width` cells (missing cells empty, extra cells dropped, as markdown renders it)."""
+    number = index + offset + 1
+    masked = masked_lines.get(index, lines[index + offset])
+    context = lines[index + offset].strip()
+    cells = []
+    for column in range(width):
+        if column < len(raw_cells):
+            raw = raw_cells[column]
+            segment = masked[raw.start:raw.end]
+            found = tuple(find_links(segment, number, context)) if "[" in segment else ()
+            cells.append(Cell(text=raw.text, line=number, column=column, links=found))
+        else:
+            cells.append(Cell(text="", line=number, column=column))
+    return tuple(cells)
+
+
+def _split_links(path, raw, masked_lines, lines, offset) -> list[Diagnostic]:
+    """Wikilinks whose unescaped `|` splits a table cell: markdown renders them broken."""
+    problems = []
+    for index, cells in [(raw.index, raw.header), *raw.rows]:
+        masked = masked_lines.get(index, lines[index + offset])
+        if "[[" not in masked or "|" not in masked:
+            continue
+        whole = find_links(masked, 0, "")
+        in_cells = sum(len(find_links(masked[c.start:c.end], 0, "")) for c in cells)
+        if len(whole) > in_cells:
+            problems.append(Diagnostic(
+                path, index + offset + 1,
+                "a wikilink's `|` splits this table row into extra cells; inside tables write `[[Target\\|label]]`",
+                "table"))
+    return problems
+
+
+def _with_diagnostics(note: ParsedNote, extra: list[Diagnostic]) -> ParsedNote:
+    from dataclasses import replace
+    return replace(note, diagnostics=tuple(sorted(extra + list(note.diagnostics), key=lambda d: d.line)))

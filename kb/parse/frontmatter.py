@@ -1,0 +1,217 @@
+"""YAML frontmatter: the block between a first line `---` and the next `---` or `...`.
+
+Read with `yaml.safe_load` semantics (the libyaml loader when present). A
+frontmatter that is not valid YAML, or not a mapping, yields a diagnostic at
+the offending line and an empty mapping; the body is parsed all the same.
+Repeated keys are reported (YAML keeps the last value; so does kb).
+
+Obsidian's properties kb understands: `aliases` / `alias` (a list, a flow
+list, a plain string or empty), `tags` / `tag` (a list, or a string of names
+separated by spaces or commas), and wikilinks in any value: quoted
+(`up: "[[AlexNet]]"`), in lists, or unquoted in a flow list, which YAML reads
+as nested lists (`refs: [[[A (film)]], B]`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kb.diagnostics import Diagnostic
+from kb.parse.links import WIKILINK, wikilink
+from kb.parse.note import Link, Tag
+from kb.parse.tags import frontmatter_tags
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A `key:` at the start of a line (any indentation): used to find the line of
+# each top-level key and, cheaply, whether any key may be repeated.
+_KEY_LINE = re.compile(r"""( *)("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s#:'"?\-|>&*!%@`{\[][^:\n]*?|-[^\s:][^:\n]*?)[ \t]*:(?:[ \t]|$)""")
+_CLOSERS = ("---", "...")
+
+
+class _DuplicateKeyLoader(_Loader):  # type: ignore[misc, valid-type]
+    """The safe loader, noting every key a mapping repeats (with its 0-based line)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.repeated: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                ident = (key_node.tag, key_node.value)
+                if ident in seen:
+                    self.repeated.append((key_node.value, key_node.start_mark.line))
+                seen.add(ident)
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass(slots=True)
+class Frontmatter:
+    data: dict[str, Any] = field(default_factory=dict)
+    end: int = 0                    # 1-based line of the closing `---`, 0 when there is no frontmatter
+    aliases: tuple[str, ...] = ()
+    tags: list[Tag] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def closing_line(lines: list[str]) -> int:
+    """0-based index of the line closing the frontmatter, or 0 when the note has none."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if line[:3] in _CLOSERS and line.rstrip() in _CLOSERS:
+            return index
+    return 0
+
+
+def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
+    """Read the frontmatter of a note given as lines (no terminators)."""
+    close = closing_line(lines)
+    if not close:
+        return Frontmatter()
+    result = Frontmatter(end=close + 1)
+    source = lines[1:close]
+    text = "\n".join(source)
+    if not text.strip():
+        return result
+    repeated: list[tuple[str, int]] = []
+    try:
+        if _may_repeat_keys(source):
+            loader = _DuplicateKeyLoader(text)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+            repeated = loader.repeated
+        else:
+            data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        what = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+        result.diagnostics.append(Diagnostic(
+            path, line, f"frontmatter is not valid YAML ({what or exc}); expected `key: value` lines. "
+            "The note is read without its frontmatter", "yaml"))
+        return result
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # libyaml parsed it, but a value cannot be built (e.g. the date 2023-02-30)
+        result.diagnostics.append(Diagnostic(
+            path, 2, f"frontmatter value cannot be read ({exc}); the note is read without its frontmatter", "yaml"))
+        return result
+    if data is None:
+        return result
+    if not isinstance(data, dict):
+        result.diagnostics.append(Diagnostic(
+            path, 2, f"frontmatter should be a mapping of `key: value` lines, found a {_kind(data)}; "
+            "the note is read without its frontmatter", "yaml"))
+        return result
+    for key, line in repeated:
+        result.diagnostics.append(Diagnostic(
+            path, line + 2, f"frontmatter key {key!r} is repeated; expected each key once (the last value is kept)",
+            "yaml"))
+    result.data = data
+    key_lines = _key_lines(source)
+    result.aliases = _aliases(data)
+    for name in ("tags", "tag"):
+        if name in data:
+            result.tags.extend(frontmatter_tags(data[name], key_lines.get(name, 2)))
+    result.links = _links(data, source, key_lines)
+    return result
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "plain string"
+    return type(value).__name__
+
+
+def _may_repeat_keys(source: list[str]) -> bool:
+    """Cheap pre-check: does some `key:` occur twice at one indentation?"""
+    seen: set[tuple[int, str]] = set()
+    for line in source:
+        m = _KEY_LINE.match(line)
+        if m is not None:
+            ident = (len(m.group(1)), m.group(2))
+            if ident in seen:
+                return True
+            seen.add(ident)
+    return False
+
+
+def _key_lines(source: list[str]) -> dict[str, int]:
+    """1-based file line of each top-level key."""
+    lines: dict[str, int] = {}
+    for index, line in enumerate(source):
+        m = _KEY_LINE.match(line)
+        if m is not None and not m.group(1):
+            key = m.group(2)
+            if key[:1] in "\"'":
+                key = key[1:-1]
+            lines.setdefault(key, index + 2)
+    return lines
+
+
+def _aliases(data: dict) -> tuple[str, ...]:
+    names: list[str] = []
+    for key in ("aliases", "alias"):
+        value = data.get(key)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is None or isinstance(item, (list, dict, bool)):
+                continue
+            name = str(item).strip()
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _links(data: dict, source: list[str], key_lines: dict[str, int]) -> list[Link]:
+    links: list[Link] = []
+    starts = sorted(key_lines.values())
+    for key, value in data.items():
+        name = str(key)
+        first = key_lines.get(name, 2)
+        later = [s for s in starts if s > first]
+        last = (later[0] if later else len(source) + 2) - 1
+        cursor = first
+        for inner, label in _wikilinks_in(value):
+            line = first
+            for number in range(cursor, last + 1):
+                if inner in source[number - 2]:
+                    line = cursor = number
+                    break
+            link = wikilink(inner, label, embed=False, line=line, context=source[line - 2].strip(),
+                            syntax="frontmatter", key=name)
+            if link is not None:
+                links.append(link)
+    return links
+
+
+def _wikilinks_in(value: object) -> list[tuple[str, str | None]]:
+    """(target part, label) of every wikilink in a frontmatter value."""
+    found: list[tuple[str, str | None]] = []
+    if isinstance(value, str):
+        if "[[" in value:
+            found.extend((m.group(2), m.group(3)) for m in WIKILINK.finditer(value))
+    elif isinstance(value, list):
+        # `[[Name]]` left unquoted in a flow list reads as a list holding a list holding "Name"
+        if len(value) == 1 and isinstance(value[0], list) and len(value[0]) == 1 and isinstance(value[0][0], str):
+            target, _, label = value[0][0].partition("|")
+            found.append((target, label or None))
+        else:
+            for item in value:
+                found.extend(_wikilinks_in(item))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(_wikilinks_in(item))
+    return found

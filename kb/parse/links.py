@@ -1,0 +1,95 @@
+"""Links as written: Obsidian wikilinks and embeds, markdown links to notes.
+
+The functions here read one line of text whose code spans are already blanked
+out (see `kb.parse.scan`); they never see code.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from kb.parse.note import Link
+
+# `[[target|label]]`: the target holds no brackets or pipe; the label may hold
+# balanced single brackets (`[[Git Flow|Title [with] square [brackets]]]`).
+WIKILINK = re.compile(r"(!?)\[\[([^\[\]|\n]*)(?:\|((?:[^\[\]\n]|\[[^\[\]\n]*\])*?))?\]\]")
+# `[label](path.md#fragment "title")`, destination bare or in angle brackets.
+_MARKDOWN_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^<>\n]*>|[^\s()<>]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+)
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SIZE = re.compile(r"\d+(?:x\d+)?")
+
+
+def wikilink(inner: str, label: str | None, *, embed: bool, line: int, context: str,
+             syntax: str = "wikilink", key: str | None = None) -> Link | None:
+    """Build the Link for `[[inner|label]]`, or None when it names nothing."""
+    if inner.endswith("\\"):            # `[[T\|label]]`: the pipe was escaped for a table
+        inner = inner[:-1]
+    name, *fragments = inner.split("#")
+    name = name.strip()
+    if name[-3:].lower() == ".md":
+        name = name[:-3].rstrip()
+    parts = [p for p in (f.strip() for f in fragments) if p]
+    block = parts.pop()[1:].strip() or None if parts and parts[-1].startswith("^") else None
+    heading = "#".join(parts) or None
+    if not name and heading is None and block is None:
+        return None
+    size = None
+    if label is not None:
+        label = label.rstrip("|").strip() or None     # `[[T|label|]]`: a trailing empty pipe adds nothing
+        if embed and label is not None and _SIZE.fullmatch(label):
+            size, label = label, None
+    return Link(target=name, line=line, label=label, heading=heading, block=block, embed=embed,
+                syntax=syntax, size=size, key=key, context=context)
+
+
+def _markdown_link(match: re.Match[str], line: int, context: str, key: str | None) -> Link | None:
+    href = match.group(3)
+    if href.startswith("<"):
+        href = href[1:-1].strip()
+    if _URL_SCHEME.match(href) or href.startswith("//"):
+        return None
+    path, _, fragment = href.partition("#")
+    path = unquote(path)
+    if path[-3:].lower() != ".md":
+        return None
+    fragment = unquote(fragment).strip()
+    block = fragment[1:] or None if fragment.startswith("^") else None
+    heading = None if block is not None or not fragment else fragment
+    label = match.group(2).strip() or None
+    return Link(target=path[:-3], line=line, label=label, heading=heading, block=block,
+                embed=bool(match.group(1)), syntax="markdown", key=key, context=context)
+
+
+def find_links(text: str, line: int, context: str,
+               keyed: list[tuple[int, int, str]] | None = None) -> list[Link]:
+    """Links in one line of code-free text, in order of position.
+
+    `keyed` lists (start, end, key) spans of inline-field values: a link
+    inside one carries that field's key.
+    """
+    found: list[tuple[int, Link]] = []
+    if "[[" in text:
+        for m in WIKILINK.finditer(text):
+            link = wikilink(m.group(2), m.group(3), embed=bool(m.group(1)), line=line, context=context,
+                            key=_key_at(keyed, m.start()) if keyed else None)
+            if link is not None:
+                found.append((m.start(), link))
+    if "](" in text:
+        for m in _MARKDOWN_LINK.finditer(text):
+            if m.start() and text[m.start() - 1] == "[":     # the tail of a wikilink, not a markdown link
+                continue
+            link = _markdown_link(m, line, context, _key_at(keyed, m.start()) if keyed else None)
+            if link is not None:
+                found.append((m.start(), link))
+        found.sort(key=lambda item: item[0])
+    return [link for _, link in found]
+
+
+def _key_at(keyed: list[tuple[int, int, str]], position: int) -> str | None:
+    for start, end, key in keyed:
+        if start <= position < end:
+            return key
+    return None
