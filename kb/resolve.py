@@ -37,8 +37,10 @@ Not followed (target None, so the graph gets a node of kind "missing"):
   Obsidian would create a new note, so kb reports the near miss instead of
   guessing.
 
-A heading or block reference that does not exist in the target note keeps the
-link's status but sets `anchor_found` to False and says so in `reason`.
+A heading that does not exist in the target note (compared loosely, as
+Obsidian does: case, spaces and symbols aside) keeps the link's status but sets
+`anchor_found` to False and says so in `reason`. Block ids (`#^id`) are checked
+only when the parsed note lists its blocks; otherwise `anchor_found` is None.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
 from kb.diagnostics import Diagnostic
+from kb.parse.anchors import find_heading
 from kb.parse.note import Link, ParsedNote
 
 Status = Literal["ok", "case", "alias", "punctuation", "ambiguous", "missing",
@@ -227,21 +230,14 @@ def _match(index: Index, target: str, source: str | None) -> tuple[str, str | No
     return "missing", None, (), f"no {what} named {target!r}"
 
 
-def _loose(text: str) -> str:
-    # Obsidian strips symbols from heading links (`#Estimator of $ sigma {2}$`), so compare
-    # headings by their letters and digits only.
-    return _squash(text)
-
-
 def _anchor_found(note: ParsedNote, link: Link) -> bool | None:
+    """Whether the heading a link names exists (matched loosely, as Obsidian does); None
+    when it cannot be told (the parser does not collect block ids)."""
     if link.heading:
-        wanted = _loose(link.heading.split("#")[-1])
-        return any(_loose(heading.text) == wanted for heading in note.headings)
+        return find_heading(note, link.heading) is not None
     if link.block:
         blocks = getattr(note, "blocks", None)
-        if blocks is None:
-            return None
-        return link.block in blocks
+        return None if blocks is None else link.block in blocks
     return None
 
 

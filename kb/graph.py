@@ -1,0 +1,201 @@
+"""The vault as a networkx MultiDiGraph, its queries, and its serialisations.
+
+Nodes:
+* every note, id = its path without ".md" ("ML/README"); kind "note";
+* every file a note links or embeds, id = its path ("img/fig.png"); kind "file";
+* every target no link reaches, id = the target as first written (later
+  spellings that differ only in case join it); kind "missing", path None.
+  Architectures named in lineage statements without a note are such nodes too.
+
+Every node has `id`, `kind`, `title` and `path`; notes also `aliases`, `tags`,
+`frontmatter` and `year` (see `kb.lineage` for where a year comes from).
+
+Edges: kind "link" or "embed" (one per written link, with `line`, `key` for
+links in frontmatter or inline fields, `label`, `heading`, `block`, `status` of
+the resolution and the source line as `context`), and kind "lineage" from
+predecessor to successor (one per pair, at the first statement's `file` and
+`line`, `statements` counting them all).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import defaultdict
+from typing import Any, Callable
+
+import networkx as nx
+
+from kb.lineage import Lineage, infer_lineage
+from kb.resolve import Index, Resolution, build_index, node_id
+
+FORMATS = ("json", "graphml", "gexf", "dot")
+
+
+def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
+                index: Index | None = None) -> nx.MultiDiGraph:
+    """The graph of a loaded vault and its resolved links (lineage is inferred unless given)."""
+    if lineage is None:
+        lineage = infer_lineage(vault, resolutions, index if index is not None else build_index(vault))
+    G = nx.MultiDiGraph()
+    for note in vault.notes:
+        stated = lineage.years.get(node_id(note.path))
+        G.add_node(node_id(note.path), kind="note", title=note.title, path=note.path,
+                   aliases=list(note.aliases), tags=sorted({tag.name for tag in note.tags}),
+                   frontmatter=note.frontmatter, year=stated.year if stated else None)
+
+    missing: dict[str, str] = {}   # case-folded name -> the id it was first written as
+
+    def missing_node(name: str) -> str:
+        key = name.casefold()
+        found = missing.get(key)
+        if found is None:
+            found = missing[key] = name
+            if found in G:  # a name clashing with a note or file id keeps both apart
+                found = missing[key] = f"{name} (missing)"
+            stated = lineage.years.get(name)
+            G.add_node(found, kind="missing", title=name, path=None,
+                       year=stated.year if stated else None)
+        return found
+
+    files = set(vault.files)
+    edges = []
+    for r in resolutions:
+        if r.status == "self":
+            continue
+        if r.target is None:
+            target = missing_node(r.link.target)
+        else:
+            target = node_id(r.target)
+            if r.target in files and target not in G:
+                G.add_node(target, kind="file", title=posixpath.basename(r.target), path=r.target)
+        edges.append((node_id(r.source), target, {
+            "kind": "embed" if r.link.embed else "link", "line": r.link.line, "key": r.link.key,
+            "label": r.link.label, "heading": r.link.heading, "block": r.link.block,
+            "status": r.status, "context": r.link.context}))
+    G.add_edges_from(edges)
+
+    statements: dict[tuple[str, str], list] = defaultdict(list)
+    for edge in lineage.edges:
+        statements[(edge.predecessor, edge.successor)].append(edge)
+    lineage_edges = []
+    for (before, after), stated in statements.items():
+        ends = [end if end in G else missing_node(end) for end in (before, after)]
+        first = stated[0]
+        # "key" is set through the data dict: as a keyword, add_edge would take it for the
+        # multigraph's own edge key.
+        lineage_edges.append((*ends, {"kind": "lineage", "line": first.line, "key": None,
+                                      "file": first.file, "evidence": first.evidence,
+                                      "statements": len(stated)}))
+    G.add_edges_from(lineage_edges)
+    return G
+
+
+def backlinks(G: nx.MultiDiGraph, node: str) -> list[tuple[str, int, str]]:
+    """(source, line, context) of every link or embed into `node`, by source and line."""
+    found = [(source, data["line"], data.get("context", ""))
+             for source, _, data in G.in_edges(node, data=True) if data["kind"] in ("link", "embed")]
+    return sorted(found)
+
+
+def orphans(G: nx.MultiDiGraph) -> list[str]:
+    """Notes no link or embed reaches and that link to nothing (lineage edges do not count)."""
+    linked = set()
+    for source, target, kind in G.edges(data="kind"):
+        if kind in ("link", "embed"):
+            linked.update((source, target))
+    return sorted(n for n, kind in G.nodes(data="kind") if kind == "note" and n not in linked)
+
+
+def dangling(G: nx.MultiDiGraph) -> list[tuple[str, int, str]]:
+    """(source, line, missing target) of every link or embed that reaches no note or file."""
+    found = [(source, data["line"], target) for source, target, data in G.edges(data=True)
+             if data["kind"] in ("link", "embed") and G.nodes[target]["kind"] == "missing"]
+    return sorted(found)
+
+
+def to_json(G: nx.MultiDiGraph) -> dict[str, Any]:
+    """networkx node-link data. The multigraph's own edge key goes in "edge_key", because
+    "key" is the frontmatter key a link stands in; `from_json` reads it back."""
+    return nx.node_link_data(G, edges="links", key="edge_key")
+
+
+def from_json(data: dict[str, Any]) -> nx.MultiDiGraph:
+    """The graph `to_json` wrote. (`nx.node_link_graph` cannot: it passes every edge attribute
+    as a keyword to `add_edge`, where "key" names the edge key.)"""
+    G = nx.MultiDiGraph()
+    G.add_nodes_from((node["id"], {k: v for k, v in node.items() if k != "id"})
+                     for node in data["nodes"])
+    G.add_edges_from((link["source"], link["target"], link.get("edge_key"),
+                      {k: v for k, v in link.items() if k not in ("source", "target", "edge_key")})
+                     for link in data["links"])
+    return G
+
+
+def dumps(G: nx.MultiDiGraph, fmt: str) -> str:
+    """The graph as text in one of FORMATS."""
+    if fmt == "json":
+        return json.dumps(to_json(G), indent=2, ensure_ascii=False, default=_json_default) + "\n"
+    if fmt == "dot":
+        return to_dot(G)
+    writers: dict[str, Callable] = {"graphml": nx.generate_graphml, "gexf": nx.generate_gexf}
+    if fmt not in writers:
+        raise ValueError(f"unknown graph format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return "\n".join(writers[fmt](_scalar_copy(G))) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _scalar_copy(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """GraphML and GEXF hold scalars only: lists and dicts become JSON text, None is left out.
+
+    The edge attribute "key" is written as "frontmatter_key": both writers use "key" for the
+    multigraph's own edge key.
+    """
+    H = nx.MultiDiGraph()
+    for node, data in G.nodes(data=True):
+        H.add_node(node, **{k: _scalar(v) for k, v in data.items() if v is not None})
+    H.add_edges_from(
+        (source, target, edge_key,
+         {("frontmatter_key" if k == "key" else k): _scalar(v) for k, v in data.items() if v is not None})
+        for source, target, edge_key, data in G.edges(keys=True, data=True))
+    return H
+
+
+def _dot_id(text: Any) -> str:
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+_DOT_NODE_ATTRS = ("kind", "title", "path", "year")
+_DOT_EDGE_ATTRS = ("kind", "line", "key", "label", "status", "file")
+_DOT_STYLE = {"missing": "style=dashed", "file": "shape=note"}
+
+
+def to_dot(G: nx.MultiDiGraph) -> str:
+    """Graphviz DOT, every identifier and value quoted (names carry spaces, quotes, slashes)."""
+    lines = ["digraph vault {"]
+    for node, data in G.nodes(data=True):
+        attrs = [f"{key}={_dot_id(data[key])}" for key in _DOT_NODE_ATTRS if data.get(key) is not None]
+        attrs.append(f"label={_dot_id(data.get('title') or node)}")
+        style = _DOT_STYLE.get(data.get("kind"))
+        if style:
+            attrs.append(style)
+        lines.append(f"  {_dot_id(node)} [{', '.join(attrs)}];")
+    for source, target, data in G.edges(data=True):
+        attrs = [f"{key}={_dot_id(data[key])}" for key in _DOT_EDGE_ATTRS if data.get(key) is not None]
+        if data.get("kind") == "lineage":
+            attrs.append("style=bold")
+        lines.append(f"  {_dot_id(source)} -> {_dot_id(target)} [{', '.join(attrs)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,354 @@
+"""Lineage: which architecture came before which, read from the notes themselves.
+
+Three kinds of statement make a predecessor -> successor edge:
+
+* a lineage table: a table with a "Year" column and a column of architectures
+  (headed Architecture, Model, Network or Name; else the first column holding
+  a wikilink). Rows are taken in year order (stable for equal years), and each
+  row succeeds the row before it. Cells are wikilinks or plain names
+  ("VGGNet"); plain names resolve like links (aliases included), then through
+  the model registry's family names when `kb.models` is available;
+* a Related-list item with a role: `- [[AlexNet]] — predecessor (2012)` in
+  ResNet.md means AlexNet -> ResNet; "successor" means the reverse;
+* frontmatter `predecessors:` / `successors:` (also singular), as wikilinks or
+  plain names.
+
+An architecture's year is, first found: its note's frontmatter `year:`; the
+row naming it in its own note's lineage table; a `Year | 2015` row of a
+two-column table in its own note; the row naming it in another note's lineage
+table. Node ids are those of `kb.graph` (a note's path without ".md"; for an
+architecture without a note, its name as written).
+
+Findings, each at the file:line of the statement: a cycle; a successor dated
+before its predecessor; another note's lineage table giving a year that the
+architecture's own note contradicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+
+from kb.diagnostics import Diagnostic
+from kb.parse.note import Cell, Link, ParsedNote, Table
+from kb.resolve import UNRESOLVED, Index, Resolution, build_index, node_id, resolve_link, resolve_name
+
+Evidence = Literal["table", "related", "frontmatter"]
+YearEvidence = Literal["frontmatter", "lineage table", "fact table", "other note"]
+
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_ROLE = re.compile(r"\b(predecessor|successor)s?\b", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_FORMATTING = re.compile(r"[*_~`]+")
+_ARCHITECTURE_HEADERS = ("architecture", "architectures", "model", "models", "network", "networks",
+                         "name")
+_PREDECESSOR_KEYS = ("predecessor", "predecessors")
+_SUCCESSOR_KEYS = ("successor", "successors")
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    """One statement that `predecessor` came before `successor` (graph node ids)."""
+
+    predecessor: str
+    successor: str
+    file: str           # the note making the statement
+    line: int
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class StatedYear:
+    year: int
+    file: str
+    line: int
+    evidence: YearEvidence
+
+
+@dataclass(frozen=True)
+class Lineage:
+    edges: tuple[LineageEdge, ...]          # every statement, in (file, line) order
+    years: dict[str, StatedYear]            # node id -> the year kb uses for it
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def lineage_edges(vault, resolutions: tuple[Resolution, ...]) -> tuple[LineageEdge, ...]:
+    """Every predecessor -> successor statement in the vault."""
+    return infer_lineage(vault, resolutions).edges
+
+
+def infer_lineage(vault, resolutions: tuple[Resolution, ...], index: Index | None = None) -> Lineage:
+    """Edges, years and findings of the vault's lineage (see the module docstring)."""
+    index = index if index is not None else build_index(vault)
+    namer = _Namer(index)
+    edges: list[LineageEdge] = []
+    own_years: dict[str, StatedYear] = {}
+    table_years: dict[str, list[StatedYear]] = defaultdict(list)
+
+    for note in vault.notes:
+        self_id = node_id(note.path)
+        frontmatter_year = _year_of(note.frontmatter.get("year"))
+        if frontmatter_year is not None:
+            own_years[self_id] = StatedYear(frontmatter_year, note.path, 1, "frontmatter")
+        for table in note.tables:
+            rows = _lineage_rows(table, note.path, namer)
+            if rows is None:
+                year = _fact_table_year(table)
+                if year is not None and self_id not in own_years:
+                    own_years[self_id] = StatedYear(year[0], note.path, year[1], "fact table")
+                continue
+            rows.sort(key=lambda row: row[0])   # stable: equal years keep the table's order
+            for year, arch, line in rows:
+                stated = StatedYear(year, note.path, line, "lineage table")
+                if arch == self_id:
+                    if own_years.get(self_id, stated).evidence != "frontmatter":
+                        own_years[self_id] = stated
+                else:
+                    table_years[arch].append(stated)
+            for (_, before, _), (_, after, line) in zip(rows, rows[1:]):
+                if before != after:
+                    edges.append(LineageEdge(before, after, note.path, line, "table"))
+        edges.extend(_frontmatter_edges(note, namer))
+
+    for r in resolutions:
+        if r.link.syntax == "frontmatter" or r.status == "self" or not _LIST_ITEM.match(r.link.context):
+            continue
+        roles = {match.lower() for match in _ROLE.findall(r.link.context)}
+        if len(roles) != 1:
+            continue  # no role, or both named on one line: not a statement kb can read
+        other, this = namer.of_resolution(r), node_id(r.source)
+        if other == this:
+            continue
+        pair = (other, this) if roles == {"predecessor"} else (this, other)
+        edges.append(LineageEdge(*pair, r.source, r.link.line, "related"))
+
+    edges.sort(key=lambda e: (e.file, e.line, e.predecessor, e.successor))
+    years = dict(own_years)
+    for arch, stated in table_years.items():
+        years.setdefault(arch, StatedYear(stated[0].year, stated[0].file, stated[0].line, "other note"))
+    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, years)
+    diagnostics.sort(key=lambda d: (d.file, d.line, d.message))
+    return Lineage(tuple(edges), years, tuple(diagnostics))
+
+
+class _Namer:
+    """Maps a link or a plain name to the node id the graph gives it."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        try:
+            from kb.models import find_family
+        except ImportError:  # the registry is optional here: names then resolve through notes only
+            find_family = None
+        self.find_family = find_family
+
+    def of_resolution(self, r: Resolution) -> str:
+        if r.target is not None and r.target in self.index.notes:
+            return node_id(r.target)
+        return r.link.target
+
+    def of_link(self, link: Link, source: str) -> str:
+        return self.of_resolution(resolve_link(self.index, link, source))
+
+    def of_name(self, name: str, source: str) -> str | None:
+        name = _FORMATTING.sub("", name).strip()
+        if not name or name.casefold() in ("n/a", "-", "—", "?"):
+            return None
+        found = self._note_named(name, source)
+        if found is not None:
+            return found
+        family = self.find_family(name) if self.find_family is not None else None
+        if family is None:
+            return name
+        for known in (family.name, *family.aliases):
+            found = self._note_named(known, source)
+            if found is not None:
+                return found
+        return family.name
+
+    def _note_named(self, name: str, source: str) -> str | None:
+        r = resolve_name(self.index, name, source)
+        if r.target is not None and r.target in self.index.notes:
+            return node_id(r.target)
+        if r.status == "punctuation" and len(r.candidates) == 1:
+            return node_id(r.candidates[0])  # plain text, not a link: "VGG Net" means VGGNet.md
+        return None
+
+    def of_cell(self, cell: Cell, source: str) -> str | None:
+        if cell.links:
+            return self.of_link(cell.links[0], source)
+        return self.of_name(cell.text, source)
+
+
+def _header_text(cell: Cell) -> str:
+    return _FORMATTING.sub("", cell.text).strip().casefold()
+
+
+def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, str, int]] | None:
+    """(year, node id, line) per row of a lineage table; None when the table is not one."""
+    headers = [_header_text(cell) for cell in table.header]
+    if "year" not in headers or len(headers) < 2:
+        return None
+    year_column = headers.index("year")
+    named = [i for i, h in enumerate(headers) if h in _ARCHITECTURE_HEADERS and i != year_column]
+    linked = [i for i in range(len(headers)) if i != year_column
+              and any(i < len(row) and row[i].links for row in table.rows)]
+    if not (named or linked):
+        return None
+    column = (named or linked)[0]
+    rows = []
+    for row in table.rows:
+        if max(year_column, column) >= len(row):
+            continue
+        year = _year_of(row[year_column].text)
+        arch = namer.of_cell(row[column], source)
+        if year is not None and arch is not None:
+            rows.append((year, arch, row[column].line))
+    return rows
+
+
+def _fact_table_year(table: Table) -> tuple[int, int] | None:
+    """(year, line) from a two-column key-value table's `Year | 2015` row."""
+    if len(table.header) != 2:
+        return None
+    for row in (table.header, *table.rows):
+        if len(row) == 2 and _header_text(row[0]) == "year":
+            year = _year_of(row[1].text)
+            if year is not None:
+                return year, row[1].line
+    return None
+
+
+def _year_of(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1800 <= value <= 2099 else None
+    if isinstance(value, str):
+        match = _YEAR.search(value)
+        return int(match.group(1)) if match else None
+    if hasattr(value, "year"):  # YAML reads `year: 2015-12-10` as a date
+        return value.year
+    return None
+
+
+def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
+    this = node_id(note.path)
+    edges = []
+    linked_keys = set()
+    for link in note.links:
+        key = (link.key or "").casefold()
+        if link.syntax != "frontmatter" or key not in _PREDECESSOR_KEYS + _SUCCESSOR_KEYS:
+            continue
+        linked_keys.add(key)
+        other = namer.of_link(link, note.path)
+        if other != this:
+            pair = (other, this) if key in _PREDECESSOR_KEYS else (this, other)
+            edges.append(LineageEdge(*pair, note.path, link.line, "frontmatter"))
+    for key, value in note.frontmatter.items():
+        folded = str(key).casefold()
+        if folded not in _PREDECESSOR_KEYS + _SUCCESSOR_KEYS:
+            continue
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str) or "[[" in item:
+                continue  # wikilinks arrive as frontmatter links, handled above
+            other = namer.of_name(item, note.path)
+            if other is None or other == this:
+                continue
+            pair = (other, this) if folded in _PREDECESSOR_KEYS else (this, other)
+            # The parser gives lines for frontmatter links, not for plain values: the
+            # frontmatter's first line is the closest place kb can point to.
+            edges.append(LineageEdge(*pair, note.path, 1, "frontmatter"))
+    return edges
+
+
+def _year_conflicts(table_years: dict[str, list[StatedYear]],
+                    own_years: dict[str, StatedYear]) -> list[Diagnostic]:
+    found = []
+    for arch, stated_list in table_years.items():
+        own = own_years.get(arch)
+        for stated in stated_list:
+            if own is not None and stated.year != own.year:
+                found.append(Diagnostic(
+                    stated.file, stated.line,
+                    f"lineage table dates {arch} to {stated.year}, but {own.file}:{own.line} "
+                    f"({own.evidence}) says {own.year}", code="lineage-year", severity="warning"))
+    return found
+
+
+def _order_findings(edges: list[LineageEdge], years: dict[str, StatedYear]) -> list[Diagnostic]:
+    found = []
+    first_statement: dict[tuple[str, str], LineageEdge] = {}
+    for edge in edges:
+        first_statement.setdefault((edge.predecessor, edge.successor), edge)
+        before, after = years.get(edge.predecessor), years.get(edge.successor)
+        if before is not None and after is not None and before.year > after.year:
+            found.append(Diagnostic(
+                edge.file, edge.line,
+                f"lineage: {edge.successor} ({after.year}) follows {edge.predecessor} "
+                f"({before.year}), which is dated later", code="lineage-order", severity="warning"))
+    graph = nx.DiGraph(list(first_statement))
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        cycle = nx.find_cycle(graph.subgraph(component))
+        where = [first_statement[(u, v)] for u, v in cycle]
+        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        stated = ", ".join(f"{e.file}:{e.line}" for e in where)
+        first = min(where, key=lambda e: (e.file, e.line))
+        found.append(Diagnostic(first.file, first.line, f"lineage cycle: {path} (stated at {stated})",
+                                code="lineage-cycle", severity="warning"))
+    return found
+
+
+def _lineage_view(G: nx.MultiDiGraph) -> nx.DiGraph:
+    view = nx.DiGraph()
+    view.add_edges_from((u, v) for u, v, kind in G.edges(data="kind") if kind == "lineage")
+    return view
+
+
+def _order_key(G: nx.MultiDiGraph, lineage: nx.DiGraph):
+    """Sort key: year (undated last), then lineage order (cycles kept together), then name."""
+    def year(node):
+        value = G.nodes[node].get("year")
+        return value if value is not None else 10_000
+
+    def name(node):
+        return str(G.nodes[node].get("title") or node).casefold()
+
+    condensed = nx.condensation(lineage)
+    members = condensed.graph["mapping"]
+    first = {c: min(((year(n), name(n)) for n in data["members"]))
+             for c, data in condensed.nodes(data=True)}
+    rank = {c: i for i, c in enumerate(nx.lexicographical_topological_sort(condensed, key=first.get))}
+    return lambda node: (year(node), rank.get(members.get(node), 0), name(node), node)
+
+
+def timeline(G: nx.MultiDiGraph) -> list[str]:
+    """Node ids of every architecture in a lineage statement, in year order.
+
+    Equal years keep lineage order (a predecessor first), then go by name.
+    """
+    lineage = _lineage_view(G)
+    return sorted(lineage.nodes, key=_order_key(G, lineage))
+
+
+def ancestors(G: nx.MultiDiGraph, node: str) -> list[str]:
+    """Every architecture that `node` descends from, in year order."""
+    lineage = _lineage_view(G)
+    if node not in lineage:
+        return []
+    return sorted(nx.ancestors(lineage, node) - {node}, key=_order_key(G, lineage))
+
+
+def descendants(G: nx.MultiDiGraph, node: str) -> list[str]:
+    """Every architecture that descends from `node`, in year order."""
+    lineage = _lineage_view(G)
+    if node not in lineage:
+        return []
+    return sorted(nx.descendants(lineage, node) - {node}, key=_order_key(G, lineage))

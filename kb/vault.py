@@ -1,0 +1,205 @@
+"""Loading a vault: find the notes, read them, parse them (through a content-keyed cache).
+
+A vault is a folder of `.md` notes, in sub-folders too; every other file in it
+(images, PDFs, canvases) is listed so links to files resolve. Folders and files
+whose name starts with a dot (`.obsidian`, `.git`, `.trash`) are not part of
+the vault, as in Obsidian. Folder symlinks are followed, once: a link back to a
+folder already read (a loop) is reported and skipped, never walked again.
+
+The parse cache is one file per vault outside the vault (see `kb.cache`): a
+pickle of every ParsedNote keyed by path, each carrying the sha256 of the bytes
+it was parsed from. A note is re-parsed when its bytes change. The whole file
+is checked before it is trusted: a magic header, a sha256 of the payload (so a
+truncated or garbled file is caught before unpickling), and a fingerprint of
+the kb version, the parser's source and the Python version (so a cache written
+by another kb is never reused). Anything that fails a check is discarded and
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import kb
+from kb import atomic
+from kb.cache import cache_dir
+from kb.diagnostics import Diagnostic
+from kb.errors import KbError
+from kb.parse.note import ParsedNote
+
+_MAGIC = b"kb-parse-cache\n"
+_DIGEST_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Vault:
+    """A loaded vault. Paths are relative to `root`, POSIX style.
+
+    `diagnostics` holds everything found while loading, sorted by file and
+    line: unreadable files, folder loops, and every note's parse diagnostics.
+    """
+
+    root: Path
+    notes: tuple[ParsedNote, ...]                       # sorted by path
+    files: tuple[str, ...] = ()                         # non-markdown files, sorted
+    diagnostics: tuple[Diagnostic, ...] = ()
+    _by_path: dict[str, ParsedNote] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_path", {note.path: note for note in self.notes})
+
+    def note(self, path: str) -> ParsedNote:
+        """The note at `path` ("ML/README.md"; the ".md" may be left out). KeyError if there is none."""
+        found = self._by_path.get(path) or self._by_path.get(path + ".md")
+        if found is None:
+            raise KeyError(f"no note {path!r} in {self.root}")
+        return found
+
+
+def load_vault(root: Path, *, use_cache: bool = True) -> Vault:
+    """Read and parse every note under `root`. Raises KbError when `root` is not a readable folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise KbError(f"{root}: not a folder (expected a vault: a folder of .md notes)")
+    note_paths, files, problems = _walk(root)
+    notes = _read_and_parse(root, note_paths, problems, use_cache=use_cache)
+    diagnostics = problems + [d for note in notes for d in note.diagnostics]
+    diagnostics.sort(key=lambda d: (d.file, d.line))
+    return Vault(root=root, notes=tuple(notes), files=tuple(sorted(files)),
+                 diagnostics=tuple(diagnostics))
+
+
+def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
+    """Note paths, other file paths and problems, all vault-relative POSIX."""
+    notes: list[str] = []
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    visited = {os.path.realpath(root)}
+    pending = [(str(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            if not prefix:
+                raise KbError(f"{root}: cannot read the folder: {error.strerror or error}") from None
+            problems.append(Diagnostic(prefix.rstrip("/"), 0, f"cannot read the folder: "
+                                       f"{error.strerror or error}", code="unreadable", severity="error"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = prefix + entry.name
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as error:
+                problems.append(Diagnostic(rel, 0, f"cannot read: {error.strerror or error}",
+                                           code="unreadable", severity="error"))
+                continue
+            if is_dir:
+                real = os.path.realpath(entry.path)
+                if real in visited:
+                    problems.append(Diagnostic(rel, 0, "folder link leads back to a folder already "
+                                               "read (a loop or a duplicate); skipped",
+                                               code="symlink-loop", severity="warning"))
+                    continue
+                visited.add(real)
+                pending.append((entry.path, rel + "/"))
+            elif entry.name.endswith(".md"):
+                if is_file:
+                    notes.append(rel)
+                elif entry.is_symlink():
+                    problems.append(Diagnostic(rel, 0, "cannot read the note: it is a symbolic link "
+                                               "to nothing", code="unreadable", severity="error"))
+                else:
+                    problems.append(Diagnostic(rel, 0, "cannot read the note: not a regular file",
+                                               code="unreadable", severity="error"))
+            elif is_file:
+                files.append(rel)
+    notes.sort()
+    return notes, files, problems
+
+
+def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *,
+                    use_cache: bool) -> list[ParsedNote]:
+    """Parse every note whose bytes are not in the cache; keep only parsed notes in memory."""
+    cache_file = _cache_file(root) if use_cache else None
+    cached = _read_cache(cache_file) if cache_file is not None else {}
+    read_note = None
+    notes: list[ParsedNote] = []
+    changed = False
+    for rel in note_paths:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as error:
+            problems.append(Diagnostic(rel, 0, f"cannot read the note: {error.strerror or error}",
+                                       code="unreadable", severity="error"))
+            continue
+        content_hash = hashlib.sha256(data).hexdigest()
+        note = cached.get(rel)
+        if note is None or note.content_hash != content_hash:
+            if read_note is None:
+                from kb.parse import read_note  # only when something must be parsed
+            note = read_note(data, rel)
+            if note.content_hash != content_hash:
+                note = replace(note, content_hash=content_hash)
+            changed = True
+        notes.append(note)
+    if cache_file is not None and (changed or len(cached) != len(notes)):
+        _write_cache(cache_file, {note.path: note for note in notes})
+    return notes
+
+
+def _cache_file(root: Path) -> Path:
+    key = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:24]
+    return cache_dir("parse") / f"{key}.pickle"
+
+
+def _fingerprint() -> bytes:
+    """What must match for a cache to be reused: kb, the parser's code, Python."""
+    digest = hashlib.sha256()
+    digest.update(f"{kb.__version__}|{sys.version_info[:3]}|{pickle.HIGHEST_PROTOCOL}".encode())
+    parse_dir = Path(__file__).parent / "parse"
+    for source in sorted(parse_dir.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.digest()
+
+
+def _read_cache(path: Path) -> dict[str, ParsedNote]:
+    """The cached notes by path, or {} when the cache is missing, damaged or from another kb."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    header = len(_MAGIC) + 2 * _DIGEST_SIZE
+    if len(data) < header or not data.startswith(_MAGIC):
+        return {}
+    fingerprint = data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE]
+    checksum = data[len(_MAGIC) + _DIGEST_SIZE:header]
+    payload = memoryview(data)[header:]
+    if fingerprint != _fingerprint() or hashlib.sha256(payload).digest() != checksum:
+        return {}
+    try:
+        notes = pickle.loads(payload)
+    except Exception:  # a payload that passed the checksum but still fails: never trust it
+        return {}
+    if not isinstance(notes, dict) or not all(isinstance(n, ParsedNote) for n in notes.values()):
+        return {}
+    return notes
+
+
+def _write_cache(path: Path, notes: dict[str, ParsedNote]) -> None:
+    payload = pickle.dumps(notes, protocol=pickle.HIGHEST_PROTOCOL)
+    data = b"".join((_MAGIC, _fingerprint(), hashlib.sha256(payload).digest(), payload))
+    try:
+        atomic.write_bytes(path, data)
+    except OSError:
+        pass  # a cache that cannot be written only costs time on the next run

@@ -1,0 +1,126 @@
+"""The vault graph: nodes and edges, queries, and every export format."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from kb.graph import backlinks, build_graph, dangling, dumps, from_json, orphans, to_dot, to_json
+from kb.resolve import resolve_vault
+from kb.vault import load_vault
+
+FIXTURE = Path(__file__).parent / "vaults" / "lineage"
+
+
+@pytest.fixture(scope="module")
+def G():
+    vault = load_vault(FIXTURE, use_cache=False)
+    return build_graph(vault, resolve_vault(vault))
+
+
+def test_notes_missing_targets_and_linked_files_are_nodes(G):
+    kinds = dict(G.nodes(data="kind"))
+    assert kinds["ResNet"] == kinds["people/Yann"] == "note"
+    assert kinds["Microsoft"] == kinds["Kaiming He"] == "missing"
+    assert kinds["img/vgg.png"] == "file"
+    assert "Not a link" not in kinds   # inside a code block
+    resnet = G.nodes["ResNet"]
+    assert resnet["path"] == "ResNet.md" and resnet["title"] == "ResNet"
+    assert resnet["aliases"] == ["Residual Network", "ResNet-50"]
+    assert resnet["tags"] == ["architecture", "concept"]
+    assert resnet["year"] == 2015
+    assert G.nodes["Transformer"]["frontmatter"]["year"] == 2017
+    assert G.nodes["Microsoft"]["path"] is None
+
+
+def test_edges_carry_kind_line_and_frontmatter_key(G):
+    edges = {(u, v, d["kind"], d["line"], d["key"]) for u, v, d in G.edges(data=True)
+             if d["kind"] != "lineage"}
+    assert ("ResNet", "Microsoft", "link", 6, None) in edges
+    assert ("VGGNet", "img/vgg.png", "embed", 14, None) in edges
+    assert ("Transformer", "ResNet", "link", 3, "predecessors") in edges
+    assert ("Transformer", "ResNet", "link", 5, None) in edges   # through the alias
+    lineage = {(u, v) for u, v, kind in G.edges(data="kind") if kind == "lineage"}
+    assert ("AlexNet", "VGGNet") in lineage and ("ResNet", "Transformer") in lineage
+
+
+def test_same_note_links_make_no_self_loops(tmp_path):
+    (tmp_path / "A.md").write_text("# Top\n\nSee [[#Top]].\n", encoding="utf-8")
+    vault = load_vault(tmp_path, use_cache=False)
+    G = build_graph(vault, resolve_vault(vault))
+    assert G.number_of_edges() == 0
+
+
+def test_missing_targets_differing_in_case_share_one_node(tmp_path):
+    (tmp_path / "A.md").write_text("[[Kaiming He]] and [[kaiming he]]\n", encoding="utf-8")
+    vault = load_vault(tmp_path, use_cache=False)
+    G = build_graph(vault, resolve_vault(vault))
+    assert [n for n, k in G.nodes(data="kind") if k == "missing"] == ["Kaiming He"]
+    assert G.number_of_edges("A", "Kaiming He") == 2
+
+
+def test_backlinks_orphans_dangling(G):
+    assert backlinks(G, "ImageNet") == [
+        ("AlexNet", 8, "**AlexNet** won ILSVRC 2012; see [[ImageNet]]."),
+        ("AlexNet", 13, "- [[ImageNet]] — benchmark"),
+        ("ResNet", 25, "- [[ImageNet]] — benchmark"),
+    ]
+    assert orphans(G) == ["people/Yann"]
+    assert dangling(G) == [("ResNet", 6, "Kaiming He"), ("ResNet", 6, "Microsoft")]
+
+
+def test_json_is_node_link_data_with_id_kind_title_path(G):
+    data = json.loads(dumps(G, "json"))
+    assert data["directed"] and data["multigraph"]
+    for node in data["nodes"]:
+        assert {"id", "kind", "title", "path"} <= node.keys()
+    assert any(link["key"] == "predecessors" for link in data["links"])
+    back = from_json(data)
+    assert sorted(back.edges(keys=True)) == sorted(G.edges(keys=True))
+    assert back.nodes["ResNet"]["aliases"] == G.nodes["ResNet"]["aliases"]
+    assert to_json(G)["nodes"][0]["id"] == data["nodes"][0]["id"]
+
+
+def test_json_survives_yaml_dates(tmp_path):
+    (tmp_path / "A.md").write_text("---\ncreated: 2026-01-27\n---\nbody\n", encoding="utf-8")
+    vault = load_vault(tmp_path, use_cache=False)
+    data = json.loads(dumps(build_graph(vault, resolve_vault(vault)), "json"))
+    assert data["nodes"][0]["frontmatter"] == {"created": "2026-01-27"}
+
+
+@pytest.mark.parametrize("fmt, reader", [("graphml", nx.parse_graphml), ("gexf", None)])
+def test_graphml_and_gexf_round_trip_with_lists_as_text(G, fmt, reader):
+    text = dumps(G, fmt)
+    if reader is None:
+        import io
+        back = nx.read_gexf(io.BytesIO(text.encode()))
+    else:
+        back = reader(text)
+    assert back.number_of_nodes() == G.number_of_nodes()
+    assert back.number_of_edges() == G.number_of_edges()
+    assert json.loads(back.nodes["ResNet"]["aliases"]) == ["Residual Network", "ResNet-50"]
+    assert "predecessors" in {d.get("frontmatter_key") for _, _, d in back.edges(data=True)}
+
+
+def test_dot_quotes_every_name(tmp_path):
+    G = nx.MultiDiGraph()
+    G.add_node('Nöte with "quotes"', kind="note", title='Nöte with "quotes"', path="x.md")
+    G.add_node("back\\slash", kind="missing", title="back\\slash", path=None)
+    G.add_edge('Nöte with "quotes"', "back\\slash", kind="link", line=3, key=None)
+    text = to_dot(G)
+    assert '"Nöte with \\"quotes\\"" -> "back\\\\slash" [kind="link", line="3"' in text
+    assert text.startswith("digraph vault {") and text.rstrip().endswith("}")
+    assert "style=dashed" in text
+
+
+def test_unknown_format_is_refused(G):
+    with pytest.raises(ValueError, match="unknown graph format"):
+        dumps(G, "svg")
+
+
+def test_graphml_is_well_formed_xml(G):
+    ET.fromstring(dumps(G, "graphml"))
