@@ -21,7 +21,7 @@ from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import find_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import scan
+from kb.parse.scan import scan, split_lines
 from kb.parse.tags import find_tags
 
 __all__ = [
@@ -60,7 +60,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    lines = split_lines(text)
     front = read_frontmatter(lines, path)
     offset = front.end                       # body line index i is file line i + offset + 1
     layout = scan(lines[offset:] if offset else lines)

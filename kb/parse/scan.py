@@ -299,6 +299,8 @@ class _Scanner:
 
     def _inline(self, segments: list[tuple[int, int, int]]) -> None:
         """Record code spans of one inline run made of (line, start column, end column) segments."""
+        if not segments:
+            return
         lines = self.lines
         if not any("`" in lines[i][a:b] for i, a, b in segments):
             return
@@ -313,11 +315,7 @@ class _Scanner:
         joined = "\n".join(pieces)
         layout_spans = self.layout.code_spans
         for start, end, ticks in code_spans(joined):
-            raw = joined[start:end]
-            if "\n" in raw:
-                first, *more = raw.split("\n")
-                raw = "\n".join([first, *(p.lstrip(" \t") for p in more)])
-            content = _span_content(raw, 0, len(raw), ticks)
+            content = _span_content(joined, start, end, ticks)
             for n, (i, a, _b) in enumerate(segments):
                 s0 = starts[n]
                 s1 = s0 + len(pieces[n])
@@ -359,10 +357,14 @@ class _Scanner:
                 i = consumed
                 continue
             # paragraph text, or a continuation line of the open paragraph
+            lead = len(line) - len(rest)
             if not self.para:
                 self._close_lists(indent)
                 self.para_base = base
-            self.para.append((i, len(line) - len(rest)))
+                self.para.append((i, lead))
+            else:
+                # continuation lines keep their indentation beyond the container's (code spans see it)
+                self.para.append((i, min(lead, self.para_base)))
             text.append((i, line))
             i += 1
         self._flush_para()
@@ -384,7 +386,8 @@ class _Scanner:
         in_para = bool(self.para)
         # A table comes first, as in markdown-it, and may interrupt a paragraph.
         if "|" in rest and rel < 4 and i + 1 < len(lines):
-            header = _table_header(lines[i], lines[i + 1], base)
+            # inside a paragraph the table belongs to the paragraph's container (no lazy tables)
+            header = _table_header(lines[i], lines[i + 1], max(base, self.para_base) if in_para else base)
             if header is not None:
                 self._flush_para()
                 self._close_lists(indent)
@@ -468,7 +471,7 @@ class _Scanner:
                 break
             table.rows.append((j, cells))
             self.layout.text.append((j, line))
-            self._cells(j, cells)
+            self._cells(j, cells[:columns])
             j += 1
         return j
 
@@ -515,13 +518,17 @@ class _Scanner:
         text = self.layout.text
         fence: tuple[str, int] | None = None
         fence_start = 0
+        run: list[tuple[int, int, int]] = []       # the quote's current paragraph
+        run_depth = 0
         j = i
         while j < n:
             indent, rest = _indent(lines[j])
             if not rest or indent >= 4 or rest[0] != ">":
                 break
             content = rest
+            depth = 0
             while content[:1] == ">":
+                depth += 1
                 content = content[1:]
                 if content[:1] in (" ", "\t"):
                     content = content[1:]
@@ -529,6 +536,10 @@ class _Scanner:
                 if nested[:1] == ">" and len(content) - len(nested) < 4:
                     content = nested
             c_indent, c_rest = _indent(content)
+            if depth != run_depth:
+                self._inline(run)
+                run = []
+                run_depth = depth
             if fence is not None:
                 if c_rest and c_indent < 4 and _fence_closes(c_rest, *fence):
                     self.layout.code_blocks.append((fence_start, j + 1, "fence"))
@@ -537,12 +548,18 @@ class _Scanner:
                 continue
             opened = _fence_open(c_rest) if c_rest and c_indent < 4 else None
             if opened is not None:
+                self._inline(run)
+                run = []
                 fence = opened
                 fence_start = j
             elif c_rest:
                 text.append((j, lines[j]))
-                self._inline([(j, len(lines[j]) - len(content), len(lines[j]))])
+                run.append((j, len(lines[j]) - len(c_rest), len(lines[j])))
+            else:
+                self._inline(run)
+                run = []
             j += 1
+        self._inline(run)
         if fence is not None:
             self.layout.code_blocks.append((fence_start, j, "fence"))
         return j
@@ -553,9 +570,10 @@ class _Scanner:
         lists = self.lists
         while lists and lists[-1] > indent:
             lists.pop()
-        lists.append(content_column)
         content = rest[width:] if width <= len(rest) else ""
         body = content.lstrip(" \t")
+        if body or (i + 1 < len(lines) and lines[i + 1].strip(" \t")):
+            lists.append(content_column)        # an empty item followed by a blank line holds nothing more
         if body:
             fence = _fence_open(body) if body[0] in "`~" else None
             if fence is not None:
@@ -568,6 +586,11 @@ class _Scanner:
             self.para.append((i, len(lines[i]) - len(body)))
             self.layout.text.append((i, lines[i]))
         return i + 1
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of a text with `\n` endings; a final newline ends the last line, it does not start another."""
+    return (text[:-1] if text.endswith("\n") else text).split("\n")
 
 
 def scan(lines: list[str]) -> Layout:
