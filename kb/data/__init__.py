@@ -172,7 +172,9 @@ def parse_published(text: str, *, origin: str = "published.yaml", subjects: Iter
     known = frozenset(subjects)
     results = _parse_results(document.get("results"), sources, known, problems)
 
-    cited = {result.source for result in results}
+    # Counted over every entry, so that a rejected result does not also report its source as unused.
+    entries = document.get("results") if isinstance(document.get("results"), list) else []
+    cited = {entry.get("source") for entry in entries if isinstance(entry, dict)}
     for key in sources:
         if key not in cited:
             problems.append(f"source {key!r} is not cited by any result")
@@ -266,13 +268,13 @@ def _check_value(label: str, attribute: str, value: object, problems: list[str])
     low, high = _RANGES[attribute]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         problems.append(f"{label}: 'value' must be a number, found {value!r}")
-    elif attribute in _COUNTS and value != int(value):
-        problems.append(f"{label}: {attribute} must be a whole number, found {value!r}")
     elif not low <= value <= high:
         unit = "percentage points" if high == 100.0 else ("a plain count" if attribute in ("params", "macs")
                                                           else "a whole number")
         problems.append(f"{label}: value {value!r} is outside the plausible range {low:g} to {high:g} "
                         f"for {attribute} ({unit})")
+    elif attribute in _COUNTS and value != int(value):
+        problems.append(f"{label}: {attribute} must be a whole number, found {value!r}")
 
 
 def _text(label: str, entry: Mapping, name: str, problems: list[str], *, required: bool) -> None:
