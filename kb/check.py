@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import combinations
 from pathlib import Path
 
 from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
-from kb.evidence import References, gather, note_evidence
+from kb.evidence import References, gather, models_needed, note_evidence
 from kb.parse.note import Link, ParsedNote
 from kb.verdicts import VERDICTS, Verdict, compare, judge
 
@@ -97,14 +96,18 @@ def vault_identify(vault, index) -> Identify:
     return identify
 
 
-def load_references(measurements: Mapping | None = None) -> References:
-    """The registry, the cached measurements (measuring what is missing) and the published results."""
+def load_references(measurements: Mapping | None = None, *, ids: Iterable[str] | None = None) -> References:
+    """The registry, the published results and the measurements of `ids` (default: every model).
+
+    Measurements come from the model cache; a model missing from it is measured
+    (which imports torch) and cached.
+    """
     from kb.data import load_published
     from kb.measure import load_measurements
     from kb.models import FAMILIES, MODELS
 
     if measurements is None:
-        measurements = load_measurements()
+        measurements = load_measurements(sorted(ids) if ids is not None else None)
     published = load_published()
     return References(models=MODELS, families=FAMILIES, measurements=measurements,
                       published=tuple(published.results), sources=published.sources)
@@ -125,12 +128,15 @@ def check_vault(vault, *, resolutions=None, measurements=None, only=None,
         resolutions = resolve_vault(vault, index)
     if identify is None:
         identify = vault_identify(vault, index)
-    if references is None:
-        references = load_references(measurements)
     selected = _selected(vault, only)
 
     claims = [claim for note in vault.notes
               for claim in extract_claims(note, identify, frontmatter_lines=_FrontmatterLines(vault, note))]
+    if references is None:
+        from kb.models import FAMILIES
+
+        reported = claims if selected is None else [c for c in claims if c.file in selected]
+        references = load_references(measurements, ids=models_needed(reported, FAMILIES))
     groups = note_evidence(claims)
     others = _other_notes(groups)
     conflicts = _conflicts(groups, selected)
@@ -174,22 +180,22 @@ def _other_notes(groups) -> dict[int, list]:
 
 
 def _conflicts(groups, selected: frozenset[str] | None) -> list[Diagnostic]:
-    """Two notes stating the same thing with values neither of which admits the other."""
+    """Claims that other notes contradict: the same thing stated with values neither admits.
+
+    One diagnostic per claim, naming every place that states it otherwise.
+    """
     found = []
     for members in groups.values():
-        for (a, _), (b, _) in combinations(members, 2):
-            if a.file == b.file:
+        for claim, _ in members:
+            if selected is not None and claim.file not in selected:
                 continue
-            if selected is not None and a.file not in selected and b.file not in selected:
-                continue
-            if compare(a.stated, b.stated.value) == "contradicted" and \
-                    compare(b.stated, a.stated.value) == "contradicted":
-                what = _what(a)
-                for here, there in ((a, b), (b, a)):
-                    found.append(Diagnostic(
-                        here.file, here.line,
-                        f"{what}: {here.stated.text} here, but {there.stated.text} in {there.file}:{there.line}",
-                        code="conflict", severity="warning"))
+            elsewhere = [other for other, _ in members if other.file != claim.file
+                         and compare(claim.stated, other.stated.value) == "contradicted"
+                         and compare(other.stated, claim.stated.value) == "contradicted"]
+            if elsewhere:
+                places = ", ".join(f"{other.stated.text} in {other.file}:{other.line}" for other in elsewhere)
+                found.append(Diagnostic(claim.file, claim.line, f"{_what(claim)}: {claim.stated.text} here, "
+                                        f"but {places}", code="conflict", severity="warning"))
     return found
 
 

@@ -93,7 +93,7 @@ class Label:
 
     attribute: Attribute
     scale: float = 1.0              # `Params (M)` -> 1e6
-    accuracy: bool = False          # cells are accuracies; claims are 100 - accuracy
+    accuracy: bool = False          # cells are accuracies; claims are 100 - accuracy, with unit "accuracy"
 
 
 NAME_HEADERS = frozenset({"model", "models", "architecture", "architectures", "arch", "network", "networks",
@@ -176,7 +176,7 @@ def read_value(text: str, label: Label) -> Quantity | None:
         quantity = quantity.scaled(label.scale)
     if label.accuracy:
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-        quantity = replace(quantity, value=float(round(100 - quantity.value, 10)),
+        quantity = replace(quantity, value=float(round(100 - quantity.value, 10)), unit="accuracy",
                            bound=flipped.get(quantity.bound) if quantity.bound else None)
     return quantity
 

@@ -93,15 +93,21 @@ def _measured(model: str, attribute: str, refs: References) -> list[Evidence]:
     if attribute == "params" and m.params is not None:
         return [Evidence("measured", float(m.params), model, source, "trainable parameters")]
     if attribute == "layers" and m.depth is not None:
-        detail = m.depth_detail or m.depth_unit or ""
-        return [Evidence("measured", float(m.depth), model, source, detail)]
+        return [Evidence("measured", float(m.depth), model, source, _depth_detail(m))]
     if attribute == "flops" and m.macs is not None:
         flops = m.flops if m.flops is not None else 2 * m.macs
-        shape = "×".join(str(d) for d in (m.input_shape or ()))
-        at = f" at {shape}" if shape else ""
+        shape = tuple(m.input_shape or ())[1:]          # one sample: without the batch dimension
+        at = f" at {'×'.join(str(d) for d in shape)}" if shape else ""
         return [Evidence("measured", float(m.macs), model, source, f"multiply-adds{at}"),
                 Evidence("measured", float(flops), model, source, f"FLOPs = 2 × multiply-adds{at}")]
     return []
+
+
+def _depth_detail(m) -> str:
+    """"weight layers: 49 conv + 1 fc" from a measurement's depth breakdown."""
+    parts = m.depth_detail.items() if isinstance(m.depth_detail, Mapping) else ()
+    counted = " + ".join(f"{count} {part}" for part, count in parts)
+    return ": ".join(filter(None, (m.depth_unit or "", counted)))
 
 
 def _cite(result, refs: References) -> Evidence:
@@ -165,6 +171,22 @@ def _ratio(claim: Claim, refs: References) -> list[Evidence]:
               if claim.ratio_direction == "more" else
               f"derived: {refs.name(b_id)} {format_value(b)} / {refs.name(a_id)} {format_value(a)}")
     return [Evidence("derived", round(value, 6), claim.subject.key or "", source, f"measured {what}")]
+
+
+def models_needed(claims: Iterable[Claim], families: Mapping[str, Any]) -> set[str]:
+    """The reference models whose measurements the claims' verdicts depend on."""
+    needed: set[str] = set()
+    for claim in claims:
+        if claim.attribute not in MEASURABLE and claim.attribute != "ratio":
+            continue
+        for subject in (claim.subject, claim.ratio_reference):
+            if subject is None:
+                continue
+            if subject.model is not None:
+                needed.add(subject.model)
+            elif subject.family in families:
+                needed.update(families[subject.family].variants)
+    return needed
 
 
 def note_evidence(claims: Iterable[Claim]) -> dict[tuple, list[tuple[Claim, Evidence]]]:

@@ -156,12 +156,11 @@ def parse_quantity(text: str) -> Quantity | None:
     )
 
 
-def format_value(value: float, step: float | None = None) -> str:
-    """A reference value as a reader expects it: `25,557,032`, `5.71`, `3.6 G` for 3.6e9 FLOPs."""
-    if step is not None and step >= 1 and value == int(value):
-        return f"{int(value):,}"
+def format_value(value: float) -> str:
+    """A reference value as a reader expects it: `25,557,032`, `5.71`, `2015`, `8`, `2.375`."""
     if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
+        number = int(value)
+        return f"{number:,}" if abs(number) >= 10_000 else str(number)
     return f"{value:.6g}"
 
 

@@ -71,6 +71,13 @@ def describe_evidence(verdict: Verdict) -> str:
     return f"{evidence.source}{detail}: {format_value(evidence.value)}"
 
 
+def stated(claim) -> str:
+    """The stated text, with the error it was read as when the note gives an accuracy."""
+    if claim.stated.unit == "accuracy":
+        return f"{claim.stated.text} (accuracy: error {format_value(claim.stated.value)})"
+    return claim.stated.text
+
+
 def summary_line(report) -> str:
     total = sum(report.summary.values())
     counts = ", ".join(f"{report.summary.get(kind, 0)} {kind}" for kind in VERDICTS)
@@ -97,7 +104,7 @@ def to_text(report, *, colour: bool = False) -> str:
             if kind == "claim":
                 claim = item.claim
                 lines.append(f"  {claim.file}:{claim.line}  {claim.subject.text}  {claim.attribute}  "
-                             f"{claim.stated.text} → {paint(item.verdict, item.verdict)} "
+                             f"{stated(claim)} → {paint(item.verdict, item.verdict)} "
                              f"({describe_evidence(item)})")
             else:
                 lines.append(f"  {item}  [{item.code or item.severity}]")

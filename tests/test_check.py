@@ -21,8 +21,8 @@ from kb.vault import Vault
 
 
 def measured(id, params, depth, macs=None):
-    return SimpleNamespace(id=id, params=params, depth=depth, depth_unit="weight layers", depth_detail="",
-                           macs=macs, flops=2 * macs if macs else None, input_shape=(3, 224, 224))
+    return SimpleNamespace(id=id, params=params, depth=depth, depth_unit="weight layers", depth_detail={},
+                           macs=macs, flops=2 * macs if macs else None, input_shape=(1, 3, 224, 224))
 
 
 MEASUREMENTS = {
