@@ -44,10 +44,9 @@ class BasicBlock(nn.Module):
         self.downsample = projection(in_channels, width, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
 class Bottleneck(nn.Module):
@@ -66,11 +65,10 @@ class Bottleneck(nn.Module):
         self.downsample = projection(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
 def projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:

@@ -1,0 +1,569 @@
+"""Measure the reference models: parameters, depth, multiply-adds, a real forward run.
+
+Conventions, for every model:
+
+- **params**: the exact number of parameters the main output depends on, found
+  by a forward pass on the meta device (no memory, no arithmetic). Shared
+  weights count once; modules the inference forward never uses (GoogLeNet's
+  auxiliary classifiers) do not count, and a note says how many they hold.
+- **depth**: the number of depth units on the longest path from the input to the
+  main output, traced through the data flow of that same pass. Units are conv
+  and fc layers unless the model's spec says otherwise (the Transformer counts
+  encoder and decoder layers). Projection shortcuts lie on a shorter path and
+  auxiliary heads off the path, so neither counts.
+- **macs**: multiply-accumulates of one sample at the spec's input size, from
+  `torch.utils.flop_counter.FlopCounterMode` (convolutions and matrix products;
+  normalisation, activations and pooling are not counted). **flops** = 2 x macs,
+  the counter's own unit. Papers of the period say "FLOPs" for multiply-adds.
+- **output_shape**: from one forward run on a real CPU tensor (batch 1). The
+  weights are zero-filled: the run proves the definition executes and checks
+  its shapes; it says nothing about accuracy.
+
+Results are cached in `kb.cache.cache_dir("models")`, one entry per model keyed by
+a hash of its spec, its builder module's source, this module's source, the torch
+version and the kb version. Reading the cache does not import torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import kb
+from kb import atomic
+from kb.cache import cache_dir
+from kb.errors import KbError
+from kb.models import MODELS, ModelSpec, find_model
+
+__all__ = ["LayerRow", "LayerTable", "Measurement", "MeasurementWarning", "layer_table", "load_measurements",
+           "measure_model", "cache_path", "close_matches", "format_shape"]
+
+CACHE_FORMAT = 1
+CACHE_FILE = "measurements.json"
+
+
+class MeasurementWarning(UserWarning):
+    """A model could not be built or run; it is left out of the measurements."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    id: str
+    params: int
+    depth: int
+    depth_unit: str                       # "weight layers", "encoder/decoder layers"
+    depth_detail: dict[str, int]          # {"conv": 49, "fc": 1}, {"encoder": 6, "decoder": 6}
+    macs: int                             # multiply-accumulates, one sample
+    flops: int                            # 2 x macs
+    input_shape: tuple[int, ...]          # with the batch dimension (1)
+    output_shape: tuple[int, ...]
+    notes: tuple[str, ...] = ()
+
+    def depth_text(self) -> str:
+        """ "50 weight layers (49 conv + 1 fc)", "encoder 6 + decoder 6 layers"."""
+        parts = [(kind, count) for kind, count in self.depth_detail.items() if count]
+        if self.depth_unit == "weight layers":
+            detail = " + ".join(f"{count} {kind}" for kind, count in parts)
+            return f"{self.depth} weight layers ({detail})" if detail else f"{self.depth} weight layers"
+        return " + ".join(f"{kind} {count}" for kind, count in parts) + f" {self.depth_unit.split()[-1]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["input_shape"], data["output_shape"] = list(self.input_shape), list(self.output_shape)
+        data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        return cls(
+            id=str(data["id"]), params=int(data["params"]), depth=int(data["depth"]),
+            depth_unit=str(data["depth_unit"]),
+            depth_detail={str(k): int(v) for k, v in dict(data["depth_detail"]).items()},
+            macs=int(data["macs"]), flops=int(data["flops"]),
+            input_shape=tuple(int(n) for n in data["input_shape"]),
+            output_shape=tuple(int(n) for n in data["output_shape"]),
+            notes=tuple(str(n) for n in data["notes"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    name: str                             # qualified module name ("layer1.0.conv1"; "" for the model itself)
+    type: str                             # module class
+    output_shape: tuple[int, ...]
+    params: int                           # parameters this module owns (shared ones counted at first use)
+    macs: int                             # multiply-adds of this module's own operations, not its children's
+
+
+@dataclass(frozen=True, slots=True)
+class LayerTable:
+    model: str
+    rows: tuple[LayerRow, ...]
+    params: int
+    macs: int
+
+
+def format_shape(shape: Sequence[int]) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+def close_matches(text: str, limit: int = 5) -> list[str]:
+    """Model ids that look like `text`, for "unknown model" messages."""
+    by_name = {name.casefold(): spec.id for spec in MODELS.values() for name in spec.names()}
+    found = difflib.get_close_matches(text.casefold(), list(by_name), n=limit * 3, cutoff=0.5)
+    return list(dict.fromkeys(by_name[name] for name in found))[:limit]
+
+
+def resolve_id(text: str) -> ModelSpec:
+    """The spec for a model id or name; KbError listing close matches otherwise."""
+    if text in MODELS:
+        return MODELS[text]
+    spec = find_model(text)
+    if spec is not None:
+        return spec
+    matches = close_matches(text)
+    hint = f"; did you mean {', '.join(matches)}?" if matches else "; `kb models` lists them"
+    raise KbError(f"unknown model {text!r}{hint}")
+
+
+# --- cache ------------------------------------------------------------------------------------
+
+
+def cache_path() -> Path:
+    return cache_dir("models") / CACHE_FILE
+
+
+def _source_bytes(module_name: str) -> bytes:
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not Path(spec.origin).is_file():
+        return b""
+    return Path(spec.origin).read_bytes()
+
+
+def _torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def cache_key(spec: ModelSpec, torch_version: str | None = None) -> str:
+    """Changes when anything that could change the measurement changes.
+
+    Builder modules are self-contained (they import only torch), so their own
+    source is the model's definition.
+    """
+    digest = hashlib.sha256()
+    for part in (str(CACHE_FORMAT), kb.__version__, torch_version or _torch_version(), repr(spec)):
+        digest.update(part.encode() + b"\0")
+    digest.update(_source_bytes(spec.builder.partition(":")[0]) + b"\0")
+    digest.update(_source_bytes(__name__))
+    return digest.hexdigest()
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    """The cached entries, or {} when the file is missing, unreadable or not ours."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or not isinstance(data.get("entries"), dict):
+        return {}
+    return data["entries"]
+
+
+def _cached(entries: dict[str, Any], spec: ModelSpec, key: str) -> Measurement | None:
+    entry = entries.get(spec.id)
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    try:
+        return Measurement.from_dict(entry["measurement"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def load_measurements(ids: Iterable[str] | None = None, *, use_cache: bool = True,
+                      on_measure: Callable[[ModelSpec], None] | None = None) -> dict[str, Measurement]:
+    """Measurements of the given models (all registered models by default), in registry order.
+
+    Cached entries are used when their key matches; the rest are measured (this
+    imports torch) and written back. `use_cache=False` measures everything afresh
+    and refreshes the cache. A model that cannot be built or run is left out with
+    a MeasurementWarning. `on_measure` is called before each model is measured.
+    """
+    specs = [resolve_id(i) for i in ids] if ids is not None else list(MODELS.values())
+    path = cache_path()
+    entries = _read_cache(path)
+    version = _torch_version()
+    keys = {spec.id: cache_key(spec, version) for spec in specs}
+    results: dict[str, Measurement] = {}
+    fresh: dict[str, Measurement] = {}
+    for spec in specs:
+        hit = _cached(entries, spec, keys[spec.id]) if use_cache else None
+        if hit is None:
+            if on_measure is not None:
+                on_measure(spec)
+            try:
+                hit = fresh[spec.id] = measure_model(spec)
+            except Exception as error:  # a plugin's broken model must not stop `kb check`
+                warnings.warn(f"model {spec.id!r} ({spec.builder}) could not be measured: "
+                              f"{type(error).__name__}: {error}", MeasurementWarning, stacklevel=2)
+                continue
+        results[spec.id] = hit
+    if fresh:
+        entries = _read_cache(path)   # another process may have added entries meanwhile
+        for model_id, measurement in fresh.items():
+            entries[model_id] = {"key": keys[model_id], "measurement": measurement.to_dict()}
+        atomic.write_text(path, json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1) + "\n")
+    return results
+
+
+# --- measuring (imports torch) ----------------------------------------------------------------
+
+
+def measure_model(spec: ModelSpec) -> Measurement:
+    """Measure one model from scratch (no cache)."""
+    import torch
+
+    trace = _trace(spec, spec.input_shape)
+    notes = []
+    if spec.input_note:
+        notes.append(f"input: {spec.input_note}")
+    if trace.unused_params:
+        holders = ", ".join(trace.unused_holders)
+        notes.append(f"{trace.unused_params:,} parameters in modules the inference forward does not use "
+                     f"({holders}) are not counted")
+    output_shape = _run_on_cpu(spec, trace.model)
+    trace.model = None
+    if output_shape != trace.output_shape:
+        notes.append(f"the CPU run gave output {format_shape(output_shape)}, the meta run "
+                     f"{format_shape(trace.output_shape)}")
+    for shape in spec.probe_shapes:
+        notes.append(_probe(spec, shape))
+    del torch
+    return Measurement(
+        id=spec.id, params=trace.params, depth=trace.depth, depth_unit=spec.depth_unit,
+        depth_detail=trace.depth_detail, macs=trace.macs, flops=2 * trace.macs,
+        input_shape=(1, *spec.input_shape), output_shape=output_shape, notes=tuple(notes),
+    )
+
+
+def layer_table(model: str) -> LayerTable:
+    """Per-module output shapes, parameters and multiply-adds of one model (imports torch)."""
+    spec = resolve_id(model)
+    trace = _trace(spec, spec.input_shape, layers=True)
+    return LayerTable(model=spec.id, rows=trace.rows, params=trace.params, macs=trace.macs)
+
+
+@dataclass
+class _Trace:
+    params: int = 0
+    unused_params: int = 0
+    unused_holders: tuple[str, ...] = ()
+    depth: int = 0
+    depth_detail: dict[str, int] = field(default_factory=dict)
+    macs: int = 0
+    output_shape: tuple[int, ...] = ()
+    rows: tuple[LayerRow, ...] = ()
+    model: Any = None                     # the meta model, reused for the CPU run
+
+
+def _inputs(spec: ModelSpec, shape: tuple[int, ...], device: str) -> tuple:
+    import torch
+
+    if spec.input_dtype == "float32":
+        make = lambda: torch.zeros(1, *shape, device=device)  # noqa: E731
+    else:
+        # Token ids 0..n-1: valid for any vocabulary at least as long as the sequence.
+        dtype = getattr(torch, spec.input_dtype)
+        make = lambda: torch.arange(math.prod(shape), device=device, dtype=dtype).reshape(1, *shape)  # noqa: E731
+    return tuple(make() for _ in range(spec.input_count))
+
+
+def _build(spec: ModelSpec, device: str):
+    import torch
+
+    with torch.device(device):
+        model = spec.build()
+    return model.eval()
+
+
+def _main_output(output):
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+        return output[0]
+    raise TypeError(f"the forward returned {type(output).__name__}, expected a tensor or a tuple of tensors")
+
+
+def _trace(spec: ModelSpec, shape: tuple[int, ...], *, layers: bool = False) -> _Trace:
+    """One forward pass on the meta device that counts everything at once."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = _build(spec, "meta")
+    flow = _DataFlow(model, dict(spec.depth_modules), record_layers=layers)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), flow, counter:
+        output = _main_output(model(*_inputs(spec, shape, "meta")))
+    flow.remove_hooks()
+
+    kinds = list(dict.fromkeys(kind for _, kind in spec.depth_modules))
+    path = flow.path_of([output])
+    all_params = {id(p): p for p in model.parameters()}
+    named_params = dict(model.named_parameters())
+    unused = {name for name, p in named_params.items() if id(p) not in flow.used}
+    trace = _Trace(
+        params=sum(p.numel() for p in flow.used.values()),
+        unused_params=sum(p.numel() for i, p in all_params.items() if i not in flow.used),
+        unused_holders=_holders(unused, list(named_params)),
+        depth=sum(path), depth_detail={kind: count for kind, count in zip(kinds, path)},
+        macs=counter.get_total_flops() // 2, output_shape=tuple(output.shape), model=model,
+    )
+    if layers:
+        trace.rows = _rows(model, flow, counter.get_flop_counts())
+    return trace
+
+
+def _holders(unused: set[str], all_names: Sequence[str]) -> tuple[str, ...]:
+    """The outermost modules whose parameters are all unused ("aux1", "aux2")."""
+    holders: dict[str, None] = {}
+    for name in sorted(unused):
+        parts = name.split(".")[:-1]
+        for end in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:end]) + "."
+            if all(n in unused for n in all_names if n.startswith(prefix)):
+                holders[prefix[:-1]] = None
+                break
+        else:
+            holders[name] = None
+    return tuple(holders)
+
+
+def _rows(model, flow: _DataFlow, flop_counts: dict[str, dict]) -> tuple[LayerRow, ...]:
+    root = type(model).__name__
+    named = dict(model.named_modules())
+    called = [name for name, _ in flow.layers]
+    inclusive = {name: sum(flop_counts.get(f"{root}.{name}" if name else root, {}).values()) // 2
+                 for name in called}
+    # A module's own multiply-adds: its total less that of the nearest called modules inside it
+    # (containers such as ModuleList are never called, so plain children are not enough).
+    own_macs = dict(inclusive)
+    for name in called:
+        if name:
+            parent = _nearest_called_ancestor(name, inclusive)
+            own_macs[parent] -= inclusive[name]
+    counted: set[int] = set()
+    rows = []
+    for name, output_shape in flow.layers:
+        module = named[name]
+        own_params = 0
+        for param in module.parameters(recurse=False):
+            if id(param) in flow.used and id(param) not in counted:
+                counted.add(id(param))
+                own_params += param.numel()
+        if next(module.children(), None) is not None and not own_params and not own_macs[name]:
+            continue   # a container: the modules inside carry the numbers
+        rows.append(LayerRow(name, type(module).__name__, output_shape, own_params, own_macs[name]))
+    return tuple(rows)
+
+
+def _nearest_called_ancestor(name: str, called) -> str:
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in called:
+            return prefix
+    return ""
+
+
+class _DataFlow:
+    """Follows tensors through a forward pass: which parameters it uses, and the
+    longest path of depth units (per kind) behind every tensor.
+
+    A torch-function mode sees every operation: each output inherits the longest
+    path among its inputs. Forward hooks on the depth-unit modules add one unit of
+    their kind to their outputs. Paths are tuples of counts per kind.
+    """
+
+    def __init__(self, model, units: dict[str, str], *, record_layers: bool = False) -> None:
+        import torch
+        from torch.overrides import TorchFunctionMode
+
+        self.kinds = list(dict.fromkeys(units.values()))
+        self.zero = tuple(0 for _ in self.kinds)
+        self.paths: dict[int, tuple[Any, tuple[int, ...]]] = {}   # id -> (tensor kept alive, path)
+        self.used: dict[int, torch.nn.Parameter] = {}
+        self.layers: list[tuple[str, tuple[int, ...]]] = []
+        self._hooks = []
+        flow = self
+
+        batch_norm = torch.nn.functional.batch_norm
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                if func is batch_norm and args[0].device.type == "meta":
+                    # Meta batch norm runs a Python decomposition (milliseconds per call, most of
+                    # ResNet-1202's trace); its result is a tensor shaped like the input, no more.
+                    out = torch.empty_like(args[0])
+                else:
+                    out = func(*args, **(kwargs or {}))
+                inputs = flow._tensors((args, kwargs))
+                for tensor in inputs:
+                    if isinstance(tensor, torch.nn.Parameter):
+                        flow.used[id(tensor)] = tensor
+                flow._set(flow._tensors(out), flow.path_of(inputs))
+                return out
+
+        self._mode = Mode()
+        names = {module: name for name, module in model.named_modules()}
+        for module, name in names.items():
+            kind = next((units[cls.__name__] for cls in type(module).__mro__ if cls.__name__ in units), None)
+            if kind is not None:
+                self._hooks.append(module.register_forward_pre_hook(self._enter, with_kwargs=True))
+                self._hooks.append(module.register_forward_hook(self._leaver(self.kinds.index(kind)),
+                                                                with_kwargs=True))
+            if record_layers:
+                self._hooks.append(module.register_forward_hook(self._recorder(name)))
+        self._entered: list[tuple[int, ...]] = []
+        if record_layers:
+            # Rows follow the order modules are entered, so a parent precedes its children.
+            self._order: dict[str, int] = {}
+            for module, name in names.items():
+                self._hooks.append(module.register_forward_pre_hook(self._orderer(name)))
+
+    def __enter__(self):
+        self._mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._mode.__exit__(*exc)
+
+    def remove_hooks(self) -> None:
+        for hook in self._hooks:
+            hook.remove()
+        if hasattr(self, "_order"):
+            self.layers.sort(key=lambda layer: self._order[layer[0]])
+
+    @staticmethod
+    def _tensors(tree) -> list:
+        """The tensors in nested tuples, lists and dicts (pytree is several times slower here)."""
+        import torch
+
+        found, stack = [], [tree]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, torch.Tensor):
+                found.append(item)
+            elif isinstance(item, (tuple, list)):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                stack.extend(reversed(list(item.values())))
+        return found
+
+    def path_of(self, tensors) -> tuple[int, ...]:
+        paths = [self.paths[id(t)][1] for t in tensors if id(t) in self.paths]
+        return max(paths, key=sum, default=self.zero)
+
+    def _set(self, tensors, path: tuple[int, ...]) -> None:
+        for tensor in tensors:
+            self.paths[id(tensor)] = (tensor, path)
+
+    def _enter(self, module, args, kwargs):
+        self._entered.append(self.path_of(self._tensors((args, kwargs))))
+
+    def _leaver(self, index: int):
+        def leave(module, args, kwargs, output):
+            path = list(self._entered.pop())
+            path[index] += 1
+            self._set(self._tensors(output), tuple(path))
+        return leave
+
+    def _recorder(self, name: str):
+        def record(module, args, output):
+            tensors = self._tensors(output)
+            if name not in dict(self.layers):
+                self.layers.append((name, tuple(tensors[0].shape) if tensors else ()))
+        return record
+
+    def _orderer(self, name: str):
+        def enter(module, args):
+            self._order.setdefault(name, len(self._order))
+        return enter
+
+
+def _run_on_cpu(spec: ModelSpec, model) -> tuple[int, ...]:
+    """One real forward pass of the meta-built model, batch 1, zero-filled weights; the main output's shape."""
+    import torch
+
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        for tensor in (*model.parameters(), *model.buffers()):
+            tensor.zero_()
+    threads = torch.get_num_threads()
+    if _cores_busy():
+        # Intra-op threads spin while they wait for each other; on cores other work is
+        # using, a batch-1 pass through many small layers gets 10-20x slower.
+        torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            return tuple(_main_output(model(*_inputs(spec, spec.input_shape, "cpu"))).shape)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _cores_busy() -> bool:
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except OSError:   # no load average on this platform
+        return False
+
+
+def _probe(spec: ModelSpec, shape: tuple[int, ...]) -> str:
+    """Whether the model runs on another input size; where and why not, if it does not."""
+    import torch
+
+    model = _build(spec, "meta")
+    last: dict[str, Any] = {}
+
+    def enter(module, args):
+        if not list(module.children()):
+            last.update(module=module, name=names[module], inputs=[tuple(a.shape) for a in args
+                                                                      if isinstance(a, torch.Tensor)])
+
+    def leave(module, args, output):
+        if isinstance(output, torch.Tensor) and output.dim() == 4:
+            last["feature_map"] = tuple(output.shape[1:])
+
+    names = {module: name for name, module in model.named_modules()}
+    hooks = [h for m in names for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(leave))]
+    size = format_shape(shape)
+    try:
+        with torch.no_grad():
+            output = _main_output(model(*_inputs(spec, shape, "meta")))
+    except RuntimeError as error:
+        module = last.get("module")
+        where = f"{last.get('name')} ({type(module).__name__})" if module is not None else "the forward"
+        received = format_shape(last["inputs"][0]) if last.get("inputs") else "?"
+        expected = (f"expects {module.in_features} features" if isinstance(module, torch.nn.Linear)
+                    else str(error).splitlines()[0])
+        feature_map = (f"; the last feature map is {format_shape(last['feature_map'])}"
+                       if "feature_map" in last else "")
+        return (f"a {size} input does not run: {where} receives {received} but {expected}{feature_map} "
+                f"(the model is defined for {format_shape(spec.input_shape)})")
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return f"a {size} input also runs (output {format_shape(tuple(output.shape))})"
