@@ -94,17 +94,17 @@ class Result:
         return f"result {self.number} ({self.subject} {self.attribute})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Published:
     sources: dict[str, Source]
     results: tuple[Result, ...]
-    _by_subject: dict[str, tuple[Result, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _by_subject: dict[str, tuple[Result, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Result]] = {}
         for result in self.results:
             index.setdefault(result.subject, []).append(result)
-        self._by_subject.update({subject: tuple(found) for subject, found in index.items()})
+        object.__setattr__(self, "_by_subject", {subject: tuple(found) for subject, found in index.items()})
 
     def about(self, subject: str, attribute: str | None = None) -> tuple[Result, ...]:
         """The figures published for one model or family id, in file order, optionally one attribute."""
