@@ -195,6 +195,8 @@ def test_every_problem_is_reported_at_once():
 
 @pytest.mark.parametrize("text, message", [
     ("sources: {a: [1, 2\nresults: []\n", "published.yaml:2: invalid YAML: did not find expected"),
+    ("sources: {}\nresults:\n  - {subject: vgg16, value: 1, value: 2}\n",
+     "published.yaml:3: invalid YAML: duplicate key 'value' in one entry"),
     ("- just\n- a list\n", "expected a mapping with 'sources' and 'results', found a list"),
     ("", "found nothing"),
     ("sources: {}\nresults: []\n", "'sources' must be a non-empty mapping"),

@@ -151,9 +151,8 @@ def _read(path: Path) -> str:
 
 def parse_published(text: str, *, origin: str = "published.yaml", subjects: Iterable[str]) -> Published:
     """Validate the text of a published-results file; raise PublishedDataError naming every problem."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(text, Loader=loader)   # noqa: S506 - a safe loader
+        document = yaml.load(text, Loader=_UniqueKeyLoader)   # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -182,6 +181,20 @@ def parse_published(text: str, *, origin: str = "published.yaml", subjects: Iter
         raise PublishedDataError(f"{origin}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n  "
                                  + "\n  ".join(problems))
     return Published(sources=sources, results=tuple(results))
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """A safe loader that rejects a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} in one entry", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _parse_sources(raw: object, problems: list[str]) -> dict[str, Source]:
