@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Iterable
+from dataclasses import replace
 
 from kb.diagnostics import Diagnostic
 from kb.parse.anchors import anchors, find_heading, heading_matches
 from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
-from kb.parse.links import find_links
+from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import scan, split_lines
+from kb.parse.scan import RawCell, scan, split_lines
 from kb.parse.tags import find_tags
 
 __all__ = [
@@ -70,6 +72,9 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     fields: list[Field] = []
     diagnostics: list[Diagnostic] = list(front.diagnostics)
     heading_lines = {h.index for h in layout.headings}
+    row_lines = {t.index for t in layout.tables}
+    row_lines.update(index for t in layout.tables for index, _ in t.rows)
+    row_links: dict[int, list[tuple[int, int, Link]]] = {}
     for index, masked in layout.text:
         has_bracket = "[" in masked
         has_hash = "#" in masked
@@ -83,7 +88,10 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             found, keyed = find_fields(masked, number, source)
             fields.extend(found)
         if has_bracket:
-            links.extend(find_links(masked, number, source.strip(), keyed))
+            located = locate_links(masked, number, source.strip(), keyed)
+            links.extend(link for _, _, link in located)
+            if index in row_lines:
+                row_links[index] = located
         if has_hash:
             tags.extend(find_tags(masked, number))
 
@@ -91,7 +99,6 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         Heading(level=h.level, text=h.text, anchor=anchor, line=h.index + offset + 1)
         for h, anchor in zip(layout.headings, anchors(h.text for h in layout.headings))
     )
-    masked_lines = dict(layout.text)
     tables = []
     for raw in layout.tables:
         section = None
@@ -99,10 +106,10 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             if h.line - offset - 1 < raw.index:
                 section = h.text
         width = len(raw.header)
-        header = _cells(raw.index, raw.header, width, masked_lines, lines, offset)
-        rows = tuple(_cells(index, cells, width, masked_lines, lines, offset) for index, cells in raw.rows)
+        header = _row(path, raw.index + offset + 1, raw.header, width, row_links.get(raw.index, ()), diagnostics)
+        rows = tuple(_row(path, index + offset + 1, cells, width, row_links.get(index, ()), diagnostics)
+                     for index, cells in raw.rows)
         tables.append(Table(line=raw.index + offset + 1, header=header, rows=rows, section=section))
-        diagnostics.extend(_split_links(path, raw, masked_lines, lines, offset))
 
     links.sort(key=lambda link: link.line)
     return ParsedNote(
@@ -121,40 +128,26 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     )
 
 
-def _cells(index, raw_cells, width, masked_lines, lines, offset) -> tuple[Cell, ...]:
-    """A table row as `width` cells (missing cells empty, extra cells dropped, as markdown renders it)."""
-    number = index + offset + 1
-    masked = masked_lines.get(index, lines[index + offset])
-    context = lines[index + offset].strip()
+def _row(path: str, number: int, raw_cells: list[RawCell], width: int,
+         located: Iterable[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
+    """A table row as `width` cells (missing cells empty, extra ones dropped, as markdown renders it).
+
+    A wikilink that spans two cells had its `|` taken as a cell separator:
+    markdown renders it broken, so say so.
+    """
     cells = []
-    for column in range(width):
-        if column < len(raw_cells):
-            raw = raw_cells[column]
-            segment = masked[raw.start:raw.end]
-            found = tuple(find_links(segment, number, context)) if "[" in segment else ()
-            cells.append(Cell(text=raw.text, line=number, column=column, links=found))
-        else:
-            cells.append(Cell(text="", line=number, column=column))
+    placed = 0
+    for column, raw in enumerate(raw_cells[:width]):
+        inside = tuple(link for start, end, link in located if raw.start <= start and end <= raw.end)
+        placed += len(inside)
+        cells.append(Cell(text=raw.text, line=number, column=column, links=inside))
+    cells.extend(Cell(text="", line=number, column=column) for column in range(len(raw_cells), width))
+    if located and any(not any(c.start <= start and end <= c.end for c in raw_cells) for start, end, _ in located):
+        diagnostics.append(Diagnostic(
+            path, number, "a wikilink's `|` splits this table row into extra cells; "
+            "inside tables write `[[Target\\|label]]`", "table"))
     return tuple(cells)
 
 
-def _split_links(path, raw, masked_lines, lines, offset) -> list[Diagnostic]:
-    """Wikilinks whose unescaped `|` splits a table cell: markdown renders them broken."""
-    problems = []
-    for index, cells in [(raw.index, raw.header), *raw.rows]:
-        masked = masked_lines.get(index, lines[index + offset])
-        if "[[" not in masked or "|" not in masked:
-            continue
-        whole = find_links(masked, 0, "")
-        in_cells = sum(len(find_links(masked[c.start:c.end], 0, "")) for c in cells)
-        if len(whole) > in_cells:
-            problems.append(Diagnostic(
-                path, index + offset + 1,
-                "a wikilink's `|` splits this table row into extra cells; inside tables write `[[Target\\|label]]`",
-                "table"))
-    return problems
-
-
 def _with_diagnostics(note: ParsedNote, extra: list[Diagnostic]) -> ParsedNote:
-    from dataclasses import replace
     return replace(note, diagnostics=tuple(sorted(extra + list(note.diagnostics), key=lambda d: d.line)))

@@ -202,7 +202,7 @@ def _wikilinks_in(value: object) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     if isinstance(value, str):
         if "[[" in value:
-            found.extend((m.group(2), m.group(3)) for m in WIKILINK.finditer(value))
+            found.extend((m.group(1), m.group(2)) for m in WIKILINK.finditer(value))
     elif isinstance(value, list):
         # `[[Name]]` left unquoted in a flow list reads as a list holding a list holding "Name"
         if len(value) == 1 and isinstance(value[0], list) and len(value[0]) == 1 and isinstance(value[0][0], str):

@@ -13,7 +13,8 @@ from kb.parse.note import Link
 
 # `[[target|label]]`: the target holds no brackets or pipe; the label may hold
 # balanced single brackets (`[[Git Flow|Title [with] square [brackets]]]`).
-WIKILINK = re.compile(r"(!?)\[\[([^\[\]|\n]*)(?:\|((?:[^\[\]\n]|\[[^\[\]\n]*\])*?))?\]\]")
+# (The label pattern is an unrolled loop: linear time, and several times faster.)
+WIKILINK = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*))?\]\]")
 # `[label](path.md#fragment "title")`, destination bare or in angle brackets.
 _MARKDOWN_LINK = re.compile(
     r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^<>\n]*>|[^\s()<>]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
@@ -70,22 +71,31 @@ def find_links(text: str, line: int, context: str,
     `keyed` lists (start, end, key) spans of inline-field values: a link
     inside one carries that field's key.
     """
-    found: list[tuple[int, Link]] = []
+    return [link for _, _, link in locate_links(text, line, context, keyed)]
+
+
+def locate_links(text: str, line: int, context: str,
+                 keyed: list[tuple[int, int, str]] | None = None) -> list[tuple[int, int, Link]]:
+    """Like `find_links`, with the (start, end) column span of each link."""
+    found: list[tuple[int, int, Link]] = []
     if "[[" in text:
         for m in WIKILINK.finditer(text):
-            link = wikilink(m.group(2), m.group(3), embed=bool(m.group(1)), line=line, context=context,
-                            key=_key_at(keyed, m.start()) if keyed else None)
+            start = m.start()
+            embed = start > 0 and text[start - 1] == "!"
+            link = wikilink(m.group(1), m.group(2), embed=embed, line=line, context=context,
+                            key=_key_at(keyed, start) if keyed else None)
             if link is not None:
-                found.append((m.start(), link))
+                found.append((start - embed, m.end(), link))
     if "](" in text:
         for m in _MARKDOWN_LINK.finditer(text):
-            if m.start() and text[m.start() - 1] == "[":     # the tail of a wikilink, not a markdown link
+            start = m.start()
+            if start and text[start - 1] == "[":     # the tail of a wikilink, not a markdown link
                 continue
-            link = _markdown_link(m, line, context, _key_at(keyed, m.start()) if keyed else None)
+            link = _markdown_link(m, line, context, _key_at(keyed, start) if keyed else None)
             if link is not None:
-                found.append((m.start(), link))
+                found.append((start, m.end(), link))
         found.sort(key=lambda item: item[0])
-    return [link for _, link in found]
+    return found
 
 
 def _key_at(keyed: list[tuple[int, int, str]], position: int) -> str | None:

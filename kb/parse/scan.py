@@ -53,6 +53,12 @@ _HTML_BLOCK_START = re.compile(
     re.IGNORECASE,
 )
 _BACKTICK_RUN = re.compile(r"`+")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+# Characters that cannot start a block: a line starting with one (and holding
+# no `|`) is paragraph text, whatever came before it.
+_PLAIN_START = frozenset(
+    ch for ch in map(chr, range(0x21, 0x7F)) if ch not in "`~>#-*_+=<|0123456789"
+) | frozenset("\u00a0")
 # The whitespace markdown-it trims around table rows and cells.
 _MD_TRIM = "".join(map(chr, (0x9, 0xA, 0xB, 0xC, 0xD, 0x20, *range(0x2000, 0x200B), 0x2028, 0x2029)))
 # Autocompleted (missing) cells allowed before a table stops, as in markdown-it.
@@ -155,26 +161,28 @@ def _atx_heading(rest: str) -> tuple[int, str] | None:
 
 
 def split_row(line: str) -> list[RawCell]:
-    """Split a table row into cells exactly as markdown-it's escapedSplit does."""
+    """Split a table row into cells exactly as markdown-it's escapedSplit does.
+
+    A `|` right after a backslash does not separate cells; the backslash is
+    dropped from the cell's text.
+    """
     stripped = line.lstrip(_MD_TRIM)
     offset = len(line) - len(stripped)
     stripped = stripped.rstrip(_MD_TRIM)
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    escaped = False
-    for pos, ch in enumerate(stripped):
-        if ch == "|" and not escaped:
-            bounds.append((start, pos))
-            start = pos + 1
-        escaped = ch == "\\"
-    bounds.append((start, len(stripped)))
-    if bounds and bounds[0][0] == bounds[0][1]:
-        bounds.pop(0)
-    if bounds and bounds[-1][0] == bounds[-1][1]:
-        bounds.pop()
+    if "\\|" in stripped:
+        pieces = _UNESCAPED_PIPE.split(stripped)
+    else:
+        pieces = stripped.split("|")
+    if pieces and not pieces[0]:
+        offset += 1
+        pieces.pop(0)
+    if pieces and not pieces[-1]:
+        pieces.pop()
     cells = []
-    for a, b in bounds:
-        cells.append(RawCell(stripped[a:b].replace("\\|", "|").strip(_MD_TRIM), offset + a, offset + b))
+    for piece in pieces:
+        text = piece.replace("\\|", "|") if "\\" in piece else piece
+        cells.append(RawCell(text.strip(_MD_TRIM), offset, offset + len(piece)))
+        offset += len(piece) + 1
     return cells
 
 
@@ -330,7 +338,8 @@ class _Scanner:
     def _flush_para(self) -> None:
         if self.para:
             lines = self.lines
-            self._inline([(i, a, len(lines[i])) for i, a in self.para])
+            if any("`" in lines[i] for i, _ in self.para):
+                self._inline([(i, a, len(lines[i])) for i, a in self.para])
             self.para = []
 
     # -- blocks --------------------------------------------------------------
@@ -339,12 +348,30 @@ class _Scanner:
         lines = self.lines
         n = len(lines)
         text = self.layout.text
+        plain = _PLAIN_START
+        para = self.para
         i = 0
         while i < n:
             line = lines[i]
+            if not line:
+                if para:
+                    self._flush_para()
+                    para = self.para
+                i += 1
+                continue
+            if (line[0] in plain or line[0] > "\x7f") and "|" not in line:
+                # the common case: a line of prose at the left margin
+                if not para:
+                    self.lists.clear()
+                    self.para_base = 0
+                para.append((i, 0))
+                text.append((i, line))
+                i += 1
+                continue
             indent, rest = _indent(line)
             if not rest:
                 self._flush_para()
+                para = self.para
                 i += 1
                 continue
             base = 0
@@ -353,6 +380,7 @@ class _Scanner:
                     base = col
                     break
             consumed = self._block(i, indent, indent - base, rest, base)
+            para = self.para
             if consumed:
                 i = consumed
                 continue
@@ -371,7 +399,6 @@ class _Scanner:
         masked = self.masked
         if masked:
             self.layout.text = [(i, masked.get(i, s)) for i, s in text]
-        self.layout.text.sort(key=lambda item: item[0])
         return self.layout
 
     def _close_lists(self, indent: int) -> None:
@@ -434,9 +461,11 @@ class _Scanner:
         return 0
 
     def _heading(self, i: int, level: int, text: str, column: int) -> None:
+        line = self.lines[i]
         self.layout.headings.append(RawHeading(i, level, text))
-        self.layout.text.append((i, self.lines[i]))
-        self._inline([(i, column, len(self.lines[i]))])
+        self.layout.text.append((i, line))
+        if "`" in line:
+            self._inline([(i, column, len(line))])
 
     def _setext(self, i: int, level: int) -> int:
         para = self.para
@@ -476,8 +505,9 @@ class _Scanner:
         return j
 
     def _cells(self, i: int, cells: list[RawCell]) -> None:
-        for cell in cells:
-            self._inline([(i, cell.start, cell.end)])
+        if "`" in self.lines[i]:
+            for cell in cells:
+                self._inline([(i, cell.start, cell.end)])
 
     def _indented_code(self, i: int, base: int) -> int:
         lines = self.lines
