@@ -28,6 +28,7 @@ import networkx as nx
 
 from kb.lineage import Lineage, infer_lineage
 from kb.resolve import Index, Resolution, build_index, node_id
+from kb.vault import paused_gc
 
 FORMATS = ("json", "graphml", "gexf", "dot")
 
@@ -35,6 +36,11 @@ FORMATS = ("json", "graphml", "gexf", "dot")
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
                 index: Index | None = None) -> nx.MultiDiGraph:
     """The graph of a loaded vault and its resolved links (lineage is inferred unless given)."""
+    with paused_gc():
+        return _build_graph(vault, resolutions, lineage, index)
+
+
+def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | None) -> nx.MultiDiGraph:
     if lineage is None:
         lineage = infer_lineage(vault, resolutions, index if index is not None else build_index(vault))
     G = nx.MultiDiGraph()

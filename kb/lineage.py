@@ -35,7 +35,8 @@ import networkx as nx
 
 from kb.diagnostics import Diagnostic
 from kb.parse.note import Cell, Link, ParsedNote, Table
-from kb.resolve import UNRESOLVED, Index, Resolution, build_index, node_id, resolve_link, resolve_name
+from kb.resolve import Index, Resolution, build_index, node_id, resolve_link, resolve_name
+from kb.vault import paused_gc
 
 Evidence = Literal["table", "related", "frontmatter"]
 YearEvidence = Literal["frontmatter", "lineage table", "fact table", "other note"]
@@ -83,6 +84,11 @@ def lineage_edges(vault, resolutions: tuple[Resolution, ...]) -> tuple[LineageEd
 
 def infer_lineage(vault, resolutions: tuple[Resolution, ...], index: Index | None = None) -> Lineage:
     """Edges, years and findings of the vault's lineage (see the module docstring)."""
+    with paused_gc():
+        return _infer_lineage(vault, resolutions, index)
+
+
+def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
     index = index if index is not None else build_index(vault)
     namer = _Namer(index)
     edges: list[LineageEdge] = []
@@ -115,9 +121,11 @@ def infer_lineage(vault, resolutions: tuple[Resolution, ...], index: Index | Non
         edges.extend(_frontmatter_edges(note, namer))
 
     for r in resolutions:
-        if r.link.syntax == "frontmatter" or r.status == "self" or not _LIST_ITEM.match(r.link.context):
+        context = r.link.context
+        if "cessor" not in context.lower() or r.link.syntax == "frontmatter" or r.status == "self" \
+                or not _LIST_ITEM.match(context):
             continue
-        roles = {match.lower() for match in _ROLE.findall(r.link.context)}
+        roles = {match.lower() for match in _ROLE.findall(context)}
         if len(roles) != 1:
             continue  # no role, or both named on one line: not a statement kb can read
         other, this = namer.of_resolution(r), node_id(r.source)
@@ -140,6 +148,7 @@ class _Namer:
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        self._names: dict[tuple[str, str], str | None] = {}
         try:
             from kb.models import find_family
         except ImportError:  # the registry is optional here: names then resolve through notes only
@@ -155,6 +164,12 @@ class _Namer:
         return self.of_resolution(resolve_link(self.index, link, source))
 
     def of_name(self, name: str, source: str) -> str | None:
+        key = (name, source.rpartition("/")[0])
+        if key not in self._names:
+            self._names[key] = self._of_name(name, source)
+        return self._names[key]
+
+    def _of_name(self, name: str, source: str) -> str | None:
         name = _FORMATTING.sub("", name).strip()
         if not name or name.casefold() in ("n/a", "-", "—", "?"):
             return None
@@ -195,11 +210,14 @@ def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, s
         return None
     year_column = headers.index("year")
     named = [i for i, h in enumerate(headers) if h in _ARCHITECTURE_HEADERS and i != year_column]
-    linked = [i for i in range(len(headers)) if i != year_column
-              and any(i < len(row) and row[i].links for row in table.rows)]
-    if not (named or linked):
-        return None
-    column = (named or linked)[0]
+    if named:
+        column = named[0]
+    else:
+        linked = [i for i in range(len(headers)) if i != year_column
+                  and any(i < len(row) and row[i].links for row in table.rows)]
+        if not linked:
+            return None
+        column = linked[0]
     rows = []
     for row in table.rows:
         if max(year_column, column) >= len(row):

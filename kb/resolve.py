@@ -55,6 +55,7 @@ from typing import Iterable, Literal
 from kb.diagnostics import Diagnostic
 from kb.parse.anchors import find_heading
 from kb.parse.note import Link, ParsedNote
+from kb.vault import paused_gc
 
 Status = Literal["ok", "case", "alias", "punctuation", "ambiguous", "missing",
                  "path-elsewhere", "file", "self"]
@@ -65,6 +66,7 @@ UNRESOLVED: frozenset[str] = frozenset({"missing", "path-elsewhere", "punctuatio
 DOUBTFUL: frozenset[str] = frozenset({"case", "alias", "punctuation", "path-elsewhere"})
 
 _NON_ALNUM = re.compile(r"[\W_]+")
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,8 @@ class Index:
     squashed: dict[str, tuple[str, ...]]    # name or alias without case, spaces, punctuation -> note paths
     file_exact: dict[str, tuple[str, ...]]  # every tail of a file path -> file paths
     file_folded: dict[str, tuple[str, ...]]
-    _memo: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)       # link target -> match
+    _anchors: dict = field(default_factory=dict, repr=False)    # (note, heading, block) -> found
 
 
 def build_index(vault) -> Index:
@@ -158,6 +161,8 @@ def build_index(vault) -> Index:
 
 def _rank(candidates: tuple[str, ...], source: str | None) -> tuple[str, ...]:
     """Order duplicate-name candidates by the tie-break documented at the top of this module."""
+    if len(candidates) < 2:
+        return candidates
     folder = posixpath.dirname(source) if source is not None else None
     return tuple(sorted(candidates, key=lambda path: (
         posixpath.dirname(path) != folder, path.count("/"), path.casefold(), path)))
@@ -250,15 +255,20 @@ def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolut
             return Resolution(source or "", link, None, "missing", (), "a link into the same note, "
                               "but there is no note to look in")
     else:
-        folder = posixpath.dirname(source) if source is not None else None
-        memo_key = (link.target, folder)
-        hit = index._memo.get(memo_key)
+        # Most results do not depend on where the link is written; those that do (a ranking
+        # of several candidates) are remembered per folder of the linking note.
+        folder = source.rpartition("/")[0] if source is not None else None
+        hit = index._memo.get(link.target) or index._memo.get((link.target, folder))
         if hit is None:
-            hit = index._memo[memo_key] = _match(index, link.target, source)
+            hit = _match(index, link.target, source)
+            index._memo[link.target if len(hit[2]) < 2 else (link.target, folder)] = hit
         status, target, candidates, reason = hit
     anchor = None
     if target is not None and (link.heading or link.block) and target in index.notes:
-        anchor = _anchor_found(index.notes[target], link)
+        anchor_key = (target, link.heading, link.block)
+        anchor = index._anchors.get(anchor_key, _UNKNOWN)
+        if anchor is _UNKNOWN:
+            anchor = index._anchors[anchor_key] = _anchor_found(index.notes[target], link)
         if anchor is False:
             what = f"heading {link.heading!r}" if link.heading else f"block ^{link.block}"
             reason = "; ".join(filter(None, (reason, f"no {what} in {target}")))
@@ -273,7 +283,8 @@ def resolve_name(index: Index, name: str, source: str | None = None) -> Resoluti
 def resolve_vault(vault, index: Index | None = None) -> tuple[Resolution, ...]:
     """Resolve every link of every note, in (source, line) order."""
     index = index if index is not None else build_index(vault)
-    resolved = [resolve_link(index, link, note.path) for note in vault.notes for link in note.links]
+    with paused_gc():
+        resolved = [resolve_link(index, link, note.path) for note in vault.notes for link in note.links]
     resolved.sort(key=lambda r: (r.source, r.link.line))
     return tuple(resolved)
 

@@ -1,0 +1,213 @@
+"""Loading a vault: which files count, odd files and folders, and the parse cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import kb
+import kb.parse
+import kb.vault
+from kb.errors import KbError
+from kb.vault import load_vault
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KB_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def parse_calls(monkeypatch):
+    """Paths the parser is asked to parse, in this test."""
+    calls: list[str] = []
+    real = kb.parse.read_note
+
+    def counting(data: bytes, path: str):
+        calls.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(kb.parse, "read_note", counting)
+    return calls
+
+
+def make_vault(root: Path) -> Path:
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".obsidian").mkdir()
+    (root / ".trash").mkdir()
+    (root / "A.md").write_text("# A\n\nSee [[B]].\n", encoding="utf-8")
+    (root / "sub" / "B.md").write_text("---\naliases: [Bee]\n---\nBody\n", encoding="utf-8")
+    (root / "sub" / "deeper" / "C.md").write_text("[[A]]\n", encoding="utf-8")
+    (root / "sub" / "pic.png").write_bytes(b"\x89PNG")
+    (root / ".obsidian" / "workspace.md").write_text("not a note\n", encoding="utf-8")
+    (root / ".trash" / "Old.md").write_text("deleted\n", encoding="utf-8")
+    (root / ".hidden.md").write_text("hidden\n", encoding="utf-8")
+    return root
+
+
+def test_notes_sorted_files_listed_dot_folders_skipped(tmp_path, cache):
+    vault = load_vault(make_vault(tmp_path))
+    assert [n.path for n in vault.notes] == ["A.md", "sub/B.md", "sub/deeper/C.md"]
+    assert vault.files == ("sub/pic.png",)
+    assert vault.diagnostics == ()
+    assert vault.note("sub/B.md").aliases == ("Bee",)
+    assert vault.note("sub/B").title == "B"
+    with pytest.raises(KeyError):
+        vault.note("Nope.md")
+
+
+def test_not_a_folder_is_a_usage_error(tmp_path):
+    with pytest.raises(KbError, match="not a folder"):
+        load_vault(tmp_path / "missing")
+    (tmp_path / "file.md").write_text("x", encoding="utf-8")
+    with pytest.raises(KbError, match="not a folder"):
+        load_vault(tmp_path / "file.md")
+
+
+def test_symlink_loop_does_not_hang_and_is_reported(tmp_path, cache):
+    root = make_vault(tmp_path / "v")
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "sub" / "self").symlink_to(".", target_is_directory=True)
+    vault = load_vault(root)
+    assert [n.path for n in vault.notes] == ["A.md", "sub/B.md", "sub/deeper/C.md"]
+    loops = sorted((d.file, d.code) for d in vault.diagnostics)
+    assert loops == [("sub/loop", "symlink-loop"), ("sub/self", "symlink-loop")]
+
+
+def test_folder_symlinked_from_outside_is_read_once(tmp_path, cache):
+    outside = tmp_path / "shared"
+    outside.mkdir()
+    (outside / "S.md").write_text("shared\n", encoding="utf-8")
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "one").symlink_to(outside, target_is_directory=True)
+    (root / "two").symlink_to(outside, target_is_directory=True)
+    vault = load_vault(root)
+    assert [n.path for n in vault.notes] == ["one/S.md"]
+    assert [d.file for d in vault.diagnostics] == ["two"]
+
+
+def test_unreadable_entries_are_diagnostics_not_crashes(tmp_path, cache):
+    root = make_vault(tmp_path)
+    (root / "Gone.md").symlink_to(root / "nowhere.md")       # a link to nothing
+    (root / "Folder.md").mkdir()                              # a folder named like a note
+    (root / "Folder.md" / "Inside.md").write_text("inside\n", encoding="utf-8")
+    os.mkfifo(root / "Pipe.md")                               # not a regular file: never opened
+    vault = load_vault(root)
+    assert "Folder.md/Inside.md" in [n.path for n in vault.notes]
+    problems = {d.file: d for d in vault.diagnostics}
+    assert problems["Gone.md"].code == "unreadable"
+    assert "symbolic link to nothing" in str(problems["Gone.md"])
+    assert str(problems["Pipe.md"]) == "Pipe.md:0: cannot read the note: not a regular file"
+
+
+def test_read_error_is_a_diagnostic(tmp_path, cache, monkeypatch):
+    root = make_vault(tmp_path)
+    real = Path.read_bytes
+
+    def failing(self):
+        if self.name == "B.md":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", failing)
+    vault = load_vault(root, use_cache=False)
+    assert [n.path for n in vault.notes] == ["A.md", "sub/deeper/C.md"]
+    assert [str(d) for d in vault.diagnostics] == [
+        "sub/B.md:0: cannot read the note: Permission denied"]
+
+
+def test_encodings_bom_crlf_and_invalid_utf8(tmp_path, cache):
+    (tmp_path / "Bom.md").write_bytes(b"\xef\xbb\xbf---\r\naliases: [Byte order]\r\n---\r\n[[Crlf]]\r\n")
+    (tmp_path / "Crlf.md").write_bytes(b"# Title\r\n\r\nline two [[Bom]]\r\n")
+    (tmp_path / "Latin1.md").write_bytes("caf\xe9 [[Bom]]\n".encode("latin-1"))
+    vault = load_vault(tmp_path)
+    bom = vault.note("Bom.md")
+    assert bom.aliases == ("Byte order",)
+    assert [(link.target, link.line) for link in bom.links] == [("Crlf", 4)]
+    assert [(link.target, link.line) for link in vault.note("Crlf.md").links] == [("Bom", 3)]
+    latin = vault.note("Latin1.md")
+    assert [link.target for link in latin.links] == ["Bom"]       # the rest of the note is read
+    [problem] = vault.diagnostics
+    assert (problem.file, problem.line, problem.code) == ("Latin1.md", 1, "encoding")
+
+
+def test_cache_is_used_when_nothing_changed(tmp_path, cache, parse_calls):
+    root = make_vault(tmp_path / "v")
+    first = load_vault(root)
+    assert len(parse_calls) == 3
+    second = load_vault(root)
+    assert len(parse_calls) == 3
+    assert second.notes == first.notes
+    assert list(cache.glob("parse/*.pickle"))
+
+
+def test_changed_note_is_parsed_again(tmp_path, cache, parse_calls):
+    root = make_vault(tmp_path / "v")
+    load_vault(root)
+    (root / "A.md").write_text("# A\n\nNow [[C]].\n", encoding="utf-8")
+    (root / "sub" / "deeper" / "C.md").unlink()
+    (root / "New.md").write_text("new\n", encoding="utf-8")
+    vault = load_vault(root)
+    assert parse_calls[3:] == ["A.md", "New.md"]
+    assert [link.target for link in vault.note("A.md").links] == ["C"]
+    assert [n.path for n in vault.notes] == ["A.md", "New.md", "sub/B.md"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign"])
+def test_damaged_cache_is_rebuilt_never_trusted(tmp_path, cache, parse_calls, damage):
+    root = make_vault(tmp_path / "v")
+    expected = load_vault(root, use_cache=False).notes
+    load_vault(root)
+    [cache_file] = cache.glob("parse/*.pickle")
+    data = cache_file.read_bytes()
+    if damage == "truncate":
+        cache_file.write_bytes(data[: len(data) // 2])
+    elif damage == "garble":
+        middle = len(data) // 2
+        cache_file.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64])
+                               + data[middle + 64:])
+    elif damage == "empty":
+        cache_file.write_bytes(b"")
+    else:
+        cache_file.write_bytes(b"\x80\x05N.")  # a valid pickle, but not a kb cache
+    calls_before = len(parse_calls)
+    assert load_vault(root).notes == expected
+    assert len(parse_calls) - calls_before == 3
+    assert load_vault(root).notes == expected   # and the rebuilt cache serves the next run
+    assert len(parse_calls) - calls_before == 3
+
+
+def test_cache_from_another_kb_version_is_not_reused(tmp_path, cache, parse_calls, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    load_vault(root)
+    monkeypatch.setattr(kb, "__version__", kb.__version__ + ".post1")
+    load_vault(root)
+    assert len(parse_calls) == 6
+
+
+def test_stale_entry_with_another_hash_is_parsed_again(tmp_path, cache, parse_calls):
+    root = make_vault(tmp_path / "v")
+    load_vault(root)
+    # Same size, same mtime resolution: only the content tells the change apart.
+    (root / "A.md").write_text("# A\n\nSee [[C]].\n", encoding="utf-8")
+    vault = load_vault(root)
+    assert parse_calls[3:] == ["A.md"]
+    assert vault.note("A.md").links[0].target == "C"
+
+
+def test_parallel_parse_gives_the_serial_result(tmp_path, cache, monkeypatch):
+    root = tmp_path / "v"
+    root.mkdir()
+    for number in range(12):
+        (root / f"N{number}.md").write_text(f"# N{number}\n\n[[N{number + 1}]] #t{number}\n",
+                                            encoding="utf-8")
+    serial = load_vault(root, use_cache=False)
+    monkeypatch.setattr(kb.vault, "PARALLEL_MIN_NOTES", 2)
+    monkeypatch.setattr(kb.vault, "_CHUNK", 5)
+    parallel = load_vault(root, use_cache=False)
+    assert parallel.notes == serial.notes
