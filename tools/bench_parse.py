@@ -1,0 +1,175 @@
+"""Benchmark: parse + graph of generated vaults, kb beside obsidiantools and beside the floor.
+
+    python tools/bench_parse.py [--peer-notes 1000] [--sizes 10000 50000] [--keep DIR]
+
+1. kb and obsidiantools (`Vault(path).connect().gather()`) on the same vault
+   of --peer-notes notes, each in a fresh subprocess: wall time of the work,
+   peak resident memory of the process, the per-note ratio, and the difference
+   between the wikilinks each tool found (source note, target as written) on
+   the syntax both read: wikilinks in note bodies, embeds and frontmatter left
+   out.
+2. kb alone on each of --sizes notes, cold (empty parse cache) and warm
+   (nothing changed), beside the floor: read every file and run one link regex.
+
+Vaults come from tools/gen_vault.py and live in a temporary folder (removed
+afterwards unless --keep is given). Timings are wall-clock; the figures are
+only comparable within one run, on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+REPO = TOOLS.parent
+LINK = re.compile(rb"\[\[([^\]|#]+)")
+
+
+# --- work done inside one measured subprocess ---------------------------------------------
+
+def _child_kb(vault: Path) -> dict:
+    from kb.graph import build_graph
+    from kb.resolve import build_index, resolve_vault
+    from kb.vault import load_vault
+
+    start = time.perf_counter()
+    loaded = load_vault(vault)
+    index = build_index(loaded)
+    resolutions = resolve_vault(loaded, index)
+    graph = build_graph(loaded, resolutions, index=index)
+    seconds = time.perf_counter() - start
+    wikilinks = sorted({(r.source.rsplit("/", 1)[-1][:-3], r.link.target.casefold())
+                        for r in resolutions
+                        if r.link.syntax == "wikilink" and not r.link.embed and r.link.target})
+    return {"seconds": seconds, "notes": len(loaded.notes), "nodes": graph.number_of_nodes(),
+            "edges": graph.number_of_edges(), "wikilinks": wikilinks}
+
+
+def _child_obsidiantools(vault: Path) -> dict:
+    from obsidiantools.api import Vault
+
+    start = time.perf_counter()
+    loaded = Vault(vault).connect().gather()
+    seconds = time.perf_counter() - start
+    wikilinks = sorted({(source, target.casefold())
+                        for source, targets in loaded.wikilinks_index.items() for target in targets})
+    return {"seconds": seconds, "notes": len(loaded.md_file_index),
+            "nodes": loaded.graph.number_of_nodes(), "edges": loaded.graph.number_of_edges(),
+            "wikilinks": wikilinks}
+
+
+def _child_floor(vault: Path) -> dict:
+    start = time.perf_counter()
+    links = 0
+    notes = 0
+    for folder, subfolders, names in os.walk(vault):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            if name.endswith(".md"):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    links += len(LINK.findall(handle.read()))
+                notes += 1
+    return {"seconds": time.perf_counter() - start, "notes": notes, "edges": links}
+
+
+CHILDREN = {"kb": _child_kb, "obsidiantools": _child_obsidiantools, "floor": _child_floor}
+
+
+def _run_child(tool: str, vault: Path) -> None:
+    result = CHILDREN[tool](vault)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    json.dump(result, sys.stdout)
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+def measure(tool: str, vault: Path, cache: Path) -> dict:
+    env = dict(os.environ, KB_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, __file__, "--child", tool, str(vault)], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{tool} failed on {vault}:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def generate(count: int, folder: Path) -> Path:
+    vault = folder / f"vault-{count}"
+    subprocess.run([sys.executable, str(TOOLS / "gen_vault.py"), str(count), str(vault)], check=True)
+    return vault
+
+
+def _row(label: str, result: dict, baseline: dict | None = None) -> str:
+    per_note = result["seconds"] / result["notes"] * 1e6
+    ratio = f"{result['seconds'] / baseline['seconds']:8.1f}x" if baseline else " " * 9
+    return (f"  {label:<28} {result['notes']:>7} {result['seconds']:>9.3f} {per_note:>10.1f} "
+            f"{result.get('peak_mb', 0):>9.0f} {ratio}")
+
+
+HEADER = (f"  {'':<28} {'notes':>7} {'seconds':>9} {'µs/note':>10} {'peak MB':>9} {'vs floor':>9}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peer-notes", type=int, default=1000,
+                        help="vault size for the comparison with obsidiantools (default: 1000)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 50_000],
+                        help="vault sizes for kb alone (default: 10000 50000)")
+    parser.add_argument("--keep", type=Path, help="generate the vaults here and keep them")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("vault", nargs="?", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _run_child(args.child, args.vault)
+        return 0
+
+    load = os.getloadavg()
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as scratch:
+        work = args.keep or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+
+        vault = generate(args.peer_notes, work)
+        ours = measure("kb", vault, work / "cache-peer")
+        theirs = measure("obsidiantools", vault, work / "cache-unused")
+        print(f"\nParse + graph of {args.peer_notes} generated notes (cold kb cache), side by side")
+        print(f"  {'':<16} {'seconds':>9} {'ms/note':>9} {'peak MB':>9}")
+        for label, result in (("kb", ours), ("obsidiantools", theirs)):
+            print(f"  {label:<16} {result['seconds']:>9.3f} "
+                  f"{result['seconds'] / result['notes'] * 1e3:>9.3f} {result['peak_mb']:>9.0f}")
+        print(f"  kb is {theirs['seconds'] / ours['seconds']:.0f}x faster per note")
+        found = {tuple(edge) for edge in ours["wikilinks"]}
+        peer = {tuple(edge) for edge in theirs["wikilinks"]}
+        print(f"  body wikilinks (source, target as written): kb {len(found)}, obsidiantools "
+              f"{len(peer)}, in both {len(found & peer)}")
+        for label, only in (("only kb", sorted(found - peer)), ("only obsidiantools", sorted(peer - found))):
+            examples = ", ".join(f"{s} -> {t}" for s, t in only[:3])
+            print(f"  {label}: {len(only)}" + (f" (e.g. {examples})" if only else ""))
+
+        print(f"\nkb alone: cold = empty parse cache, warm = nothing changed since the last run\n{HEADER}")
+        for count in args.sizes:
+            vault = generate(count, work)
+            floor = measure("floor", vault, work / "cache-unused")
+            cold = measure("kb", vault, work / f"cache-{count}")
+            warm = measure("kb", vault, work / f"cache-{count}")
+            print(_row("floor (read + 1 regex)", floor))
+            print(_row("kb cold", cold, floor))
+            print(_row("kb warm", warm, floor))
+    load = os.getloadavg()
+    print(f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end "
+          "(above the CPU count means other work shared the machine)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
