@@ -39,6 +39,12 @@ def test_invalid_utf8_is_a_diagnostic_and_the_rest_is_read() -> None:
     assert note.content_hash == hashlib.sha256(data).hexdigest()
 
 
+def test_invalid_utf8_line_counts_any_line_ending() -> None:
+    for newline in (b"\n", b"\r\n", b"\r"):
+        note = read_note(newline.join([b"one", b"two", b"three \xc3("]), "Bad.md")
+        assert [d.line for d in note.diagnostics] == [3]
+
+
 def test_latin1_file_is_reported_not_fatal() -> None:
     note = read_note("---\naliases: [Café]\n---\n[[Noël]]".encode("latin-1"), "Latin.md")
     assert [d.code for d in note.diagnostics] == ["encoding"] and note.diagnostics[0].line == 2
@@ -76,6 +82,13 @@ def test_huge_paragraph_of_unmatched_backticks_and_brackets() -> None:
     text = " ".join("`" * (i % 50 + 1) + "[[x" for i in range(30_000)) + " [[End]]"
     note = parse_note(text, "Huge.md")
     assert [link.target for link in note.links] == ["End"]
+
+
+def test_many_code_spans_over_many_lines_of_one_paragraph() -> None:
+    text = "\n".join(f"`[[hidden{i}]]` and [[shown{i}]] ``#x`` #t{i}" for i in range(5_000))
+    note = parse_note(text, "Long.md")
+    assert [link.target for link in note.links] == [f"shown{i}" for i in range(5_000)]
+    assert [tag.name for tag in note.tags] == [f"t{i}" for i in range(5_000)]
 
 
 # -- anchors: the oracle is Python-Markdown's own toc extension, as MkDocs runs it -----------

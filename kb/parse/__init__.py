@@ -44,7 +44,8 @@ def read_note(data: bytes, path: str) -> ParsedNote:
         problem = None
     except UnicodeDecodeError as exc:
         text = data.decode("utf-8", errors="replace")
-        line = data.count(b"\n", 0, exc.start) + 1
+        before = data[:exc.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
         problem = Diagnostic(
             path, line, f"expected UTF-8 text, found the byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
             "(line read with the bad bytes replaced); re-save the file as UTF-8", "encoding")
@@ -135,12 +136,12 @@ def _row(path: str, number: int, raw_cells: list[RawCell], width: int,
     A wikilink that spans two cells had its `|` taken as a cell separator:
     markdown renders it broken, so say so.
     """
-    cells = []
-    placed = 0
-    for column, raw in enumerate(raw_cells[:width]):
-        inside = tuple(link for start, end, link in located if raw.start <= start and end <= raw.end)
-        placed += len(inside)
-        cells.append(Cell(text=raw.text, line=number, column=column, links=inside))
+    if located:
+        cells = [Cell(raw.text, number, column,
+                      tuple(link for start, end, link in located if raw.start <= start and end <= raw.end))
+                 for column, raw in enumerate(raw_cells[:width])]
+    else:
+        cells = [Cell(raw.text, number, column) for column, raw in enumerate(raw_cells[:width])]
     cells.extend(Cell(text="", line=number, column=column) for column in range(len(raw_cells), width))
     if located and any(not any(c.start <= start and end <= c.end for c in raw_cells) for start, end, _ in located):
         diagnostics.append(Diagnostic(

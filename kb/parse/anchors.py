@@ -14,6 +14,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from kb.parse.note import Heading, ParsedNote
 
@@ -83,9 +84,15 @@ def unique_ids(slugs: Iterable[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def heading_slug(text: str) -> str:
+    """The id of a heading before de-duplication (cached: vaults repeat their section names)."""
+    return slugify(plain_text(text))
+
+
 def anchors(heading_texts: Iterable[str]) -> list[str]:
     """The ids MkDocs gives a page's headings, in order."""
-    return unique_ids(slugify(plain_text(text)) for text in heading_texts)
+    return unique_ids(heading_slug(text) for text in heading_texts)
 
 
 def loose_key(text: str) -> str:

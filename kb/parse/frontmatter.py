@@ -83,8 +83,9 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
     if not text.strip():
         return result
     repeated: list[tuple[str, int]] = []
+    key_lines, may_repeat = _scan_keys(source)
     try:
-        if _may_repeat_keys(source):
+        if may_repeat:
             loader = _DuplicateKeyLoader(text)
             try:
                 data = loader.get_single_data()
@@ -118,7 +119,6 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
             path, line + 2, f"frontmatter key {key!r} is repeated; expected each key once (the last value is kept)",
             "yaml"))
     result.data = data
-    key_lines = _key_lines(source)
     result.aliases = _aliases(data)
     for name in ("tags", "tag"):
         if name in data:
@@ -135,30 +135,26 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _may_repeat_keys(source: list[str]) -> bool:
-    """Cheap pre-check: does some `key:` occur twice at one indentation?"""
-    seen: set[tuple[int, str]] = set()
-    for line in source:
-        m = _KEY_LINE.match(line)
-        if m is not None:
-            ident = (len(m.group(1)), m.group(2))
-            if ident in seen:
-                return True
-            seen.add(ident)
-    return False
-
-
-def _key_lines(source: list[str]) -> dict[str, int]:
-    """1-based file line of each top-level key."""
+def _scan_keys(source: list[str]) -> tuple[dict[str, int], bool]:
+    """The 1-based file line of each top-level key, and whether some `key:` occurs
+    twice at one indentation (a cheap hint that YAML may be dropping a value)."""
     lines: dict[str, int] = {}
+    seen: set[tuple[int, str]] = set()
+    repeats = False
     for index, line in enumerate(source):
         m = _KEY_LINE.match(line)
-        if m is not None and not m.group(1):
-            key = m.group(2)
+        if m is None:
+            continue
+        indent, key = m.group(1), m.group(2)
+        ident = (len(indent), key)
+        if ident in seen:
+            repeats = True
+        seen.add(ident)
+        if not indent:
             if key[:1] in "\"'":
                 key = key[1:-1]
             lines.setdefault(key, index + 2)
-    return lines
+    return lines, repeats
 
 
 def _aliases(data: dict) -> tuple[str, ...]:

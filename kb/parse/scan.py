@@ -34,6 +34,7 @@ by name, in the test module.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 # A thematic break: three or more of one of `-*_`, spaces allowed between.
@@ -306,34 +307,46 @@ class _Scanner:
     # -- inline runs --------------------------------------------------------
 
     def _inline(self, segments: list[tuple[int, int, int]]) -> None:
-        """Record code spans of one inline run made of (line, start column, end column) segments."""
+        """Record and blank out the code spans of one inline run.
+
+        The run is made of (line, start column, end column) segments, joined
+        with newlines as markdown-it joins a paragraph's lines. Linear in the
+        run's length, however many spans and lines it has.
+        """
         if not segments:
             return
         lines = self.lines
-        if not any("`" in lines[i][a:b] for i, a, b in segments):
-            return
+        masked = self.masked
         starts = []
         pieces = []
         offset = 0
         for i, a, b in segments:
             starts.append(offset)
-            piece = self.masked.get(i, lines[i])[a:b]
+            piece = masked.get(i, lines[i])[a:b]
             pieces.append(piece)
             offset += len(piece) + 1
         joined = "\n".join(pieces)
         layout_spans = self.layout.code_spans
+        cuts: dict[int, list[tuple[int, int]]] = {}
         for start, end, ticks in code_spans(joined):
-            content = _span_content(joined, start, end, ticks)
-            for n, (i, a, _b) in enumerate(segments):
-                s0 = starts[n]
-                s1 = s0 + len(pieces[n])
-                if s0 <= start <= s1:
-                    layout_spans.append((i, content))
-                lo, hi = max(start, s0), min(end, s1)
+            n = bisect_right(starts, start) - 1
+            layout_spans.append((segments[n][0], _span_content(joined, start, end, ticks)))
+            while n < len(segments) and starts[n] < end:
+                i, a, _b = segments[n]
+                lo, hi = max(start, starts[n]), min(end, starts[n] + len(pieces[n]))
                 if lo < hi:
-                    line = self.masked.get(i, lines[i])
-                    ca, cb = a + lo - s0, a + hi - s0
-                    self.masked[i] = line[:ca] + " " * (cb - ca) + line[cb:]
+                    cuts.setdefault(i, []).append((a + lo - starts[n], a + hi - starts[n]))
+                n += 1
+        for i, spans in cuts.items():
+            line = masked.get(i, lines[i])
+            out = []
+            previous = 0
+            for a, b in spans:
+                out.append(line[previous:a])
+                out.append(" " * (b - a))
+                previous = b
+            out.append(line[previous:])
+            masked[i] = "".join(out)
 
     def _flush_para(self) -> None:
         if self.para:
@@ -489,11 +502,10 @@ class _Scanner:
         j = i + 2
         while j < n:
             line = lines[j]
-            indent, rest = _indent(line)
-            if not rest.strip(_MD_TRIM) or indent < base:
-                break
-            if _ends_table(indent - base, rest):
-                break
+            if line[:1] != "|" or base:         # rows starting with a pipe end nothing: skip the checks
+                indent, rest = _indent(line)
+                if not rest.strip(_MD_TRIM) or indent < base or _ends_table(indent - base, rest):
+                    break
             cells = split_row(line)
             autocompleted += columns - len(cells)
             if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
