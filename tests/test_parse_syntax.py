@@ -269,3 +269,8 @@ def test_nested_heading_link_prefers_the_named_parent() -> None:
 
 def test_a_thematic_break_after_a_blank_line_is_not_a_heading() -> None:
     assert parse("Text\n\n---\n").headings == ()
+
+
+def test_block_ids_are_collected_outside_code() -> None:
+    note = parse("A paragraph. ^para-1\n- item ^item2\n\n```\ncode ^in-code\n```\nnot^glued\n`^code-span`")
+    assert note.blocks == ("para-1", "item2")

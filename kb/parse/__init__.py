@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -25,6 +26,9 @@ from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
 from kb.parse.scan import RawCell, scan, split_lines
 from kb.parse.tags import find_tags
+
+# An Obsidian block id: `^id` at the end of a line, after whitespace.
+_BLOCK_ID = re.compile(r"(?<!\S)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
 
 __all__ = [
     "Cell", "Field", "Heading", "Link", "ParsedNote", "Table", "Tag",
@@ -76,10 +80,15 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     row_lines = {t.index for t in layout.tables}
     row_lines.update(index for t in layout.tables for index, _ in t.rows)
     row_links: dict[int, list[tuple[int, int, Link]]] = {}
+    blocks: list[str] = []
     for index, masked in layout.text:
         has_bracket = "[" in masked
         has_hash = "#" in masked
         has_colons = "::" in masked
+        if "^" in masked:
+            block = _BLOCK_ID.search(masked)
+            if block is not None:
+                blocks.append(block.group(1))
         if not (has_bracket or has_hash or has_colons):
             continue
         number = index + offset + 1
@@ -126,6 +135,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         fields=tuple(fields),
         diagnostics=tuple(diagnostics),
         content_hash=content_hash,
+        blocks=tuple(blocks),
     )
 
 

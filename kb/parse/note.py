@@ -89,3 +89,4 @@ class ParsedNote:
     fields: tuple[Field, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     content_hash: str = ""          # sha256 of the raw bytes: the parse-cache key
+    blocks: tuple[str, ...] = ()    # block ids (`^id` ending a paragraph or list item), targets of `[[Note#^id]]`
