@@ -130,6 +130,11 @@ class Index:
 
 def build_index(vault) -> Index:
     """Index a loaded vault (anything with `notes` and `files`) for resolving links and names."""
+    with paused_gc():
+        return _build_index(vault)
+
+
+def _build_index(vault) -> Index:
     exact: dict[str, list[str]] = defaultdict(list)
     folded: dict[str, list[str]] = defaultdict(list)
     aliases: dict[str, list[str]] = defaultdict(list)

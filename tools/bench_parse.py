@@ -61,7 +61,8 @@ def _child_obsidiantools(vault: Path) -> dict:
     start = time.perf_counter()
     loaded = Vault(vault).connect().gather()
     seconds = time.perf_counter() - start
-    wikilinks = sorted({(source, target.casefold())
+    # Notes sharing a name are keyed by their path here; kb's side is keyed by name.
+    wikilinks = sorted({(source.rsplit("/", 1)[-1], target.casefold())
                         for source, targets in loaded.wikilinks_index.items() for target in targets})
     return {"seconds": seconds, "notes": len(loaded.md_file_index),
             "nodes": loaded.graph.number_of_nodes(), "edges": loaded.graph.number_of_edges(),
