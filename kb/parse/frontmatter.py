@@ -32,6 +32,18 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEY_LINE = re.compile(r"""( *)("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s#:'"?\-|>&*!%@`{\[][^:\n]*?|-[^\s:][^:\n]*?)[ \t]*:(?:[ \t]|$)""")
 _CLOSERS = ("---", "...")
 
+# The plain YAML most notes use (`key: word`, `key: [a, "b"]`, `key:` + `- item`
+# lines, whole numbers, quoted strings without escapes) is read by
+# `_simple_yaml` without libyaml: building a loader costs more than the rest
+# of a note. Anything else (or anything YAML might type differently, such as
+# `yes`, `012`, dates) goes to the real loader.
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?$")
+_SIMPLE_ITEM = re.compile(r"( *)- +(.+)$")
+_PLAIN_WORDS = re.compile(r"[^\W\d_][\w .,/()+'&-]*")
+_FLOW_ITEM = re.compile(r""" *(?:"([^"\\\n]*)"|'([^'\n]*)'|([^\s,\[\]{}"'#:][^,\[\]{}"'#:]*?)) *(?:,|$)""")
+_TYPED_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n", "~"})
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
 
 class _DuplicateKeyLoader(_Loader):  # type: ignore[misc, valid-type]
     """The safe loader, noting every key a mapping repeats (with its 0-based line)."""
@@ -84,8 +96,11 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
         return result
     repeated: list[tuple[str, int]] = []
     key_lines, may_repeat = _scan_keys(source)
+    data = None if may_repeat else _simple_yaml(source, text)
     try:
-        if may_repeat:
+        if data is not None:
+            pass                    # the common case, read without libyaml
+        elif may_repeat:
             loader = _DuplicateKeyLoader(text)
             try:
                 data = loader.get_single_data()
@@ -133,6 +148,99 @@ def _kind(value: object) -> str:
     if isinstance(value, str):
         return "plain string"
     return type(value).__name__
+
+
+def _simple_scalar(value: str, flow: bool = False) -> object:
+    """The value of a plain or quoted scalar, or `_Unsure` when only a real YAML loader can tell."""
+    first = value[0]
+    if first == '"':
+        return value[1:-1] if len(value) > 1 and value[-1] == '"' and '"' not in value[1:-1] and "\\" not in value \
+            else _Unsure
+    if first == "'":
+        return value[1:-1] if len(value) > 1 and value[-1] == "'" and "'" not in value[1:-1] else _Unsure
+    if value.isdigit():
+        return int(value) if value == "0" or (value[0] != "0" and value.isascii()) else _Unsure
+    if _PLAIN_WORDS.fullmatch(value) and value.lower() not in _TYPED_WORDS and not (flow and "," in value):
+        return value
+    return _Unsure
+
+
+class _Unsure:
+    """Marks a scalar the fast reader leaves to libyaml."""
+
+
+def _simple_yaml(source: list[str], text: str) -> dict | None:
+    """Read the common subset of frontmatter YAML, or None to defer to libyaml.
+
+    Gives exactly what `yaml.safe_load` gives for the lines it accepts (the
+    tests compare the two on generated frontmatter).
+    """
+    if "\t" in text or _NOT_PRINTABLE.search(text):
+        return None
+    data: dict = {}
+    open_key: str | None = None         # a `key:` with no value, maybe followed by `- item` lines
+    items: list = []
+    indent = -1
+    for raw in source:
+        line = raw.rstrip(" ")
+        if not line or line.lstrip(" ")[:1] == "#":
+            continue
+        if open_key is not None:
+            item = _SIMPLE_ITEM.match(line)
+            if item is not None:
+                if indent < 0:
+                    indent = len(item.group(1))
+                value = _simple_scalar(item.group(2))
+                if len(item.group(1)) != indent or value is _Unsure:
+                    return None
+                items.append(value)
+                continue
+            data[open_key] = items or None
+            open_key = None
+        m = _SIMPLE_KEY.match(line)
+        if m is None:
+            return None
+        key, value_text = m.group(1), m.group(2)
+        if key in data or key == open_key or key.lower() in _TYPED_WORDS:
+            return None
+        if value_text is None:
+            open_key, items, indent = key, [], -1
+            continue
+        if value_text[0] == "[":
+            value = _flow_items(value_text[1:-1]) if value_text[-1] == "]" else None
+            if value is None:
+                return None
+        else:
+            value = _simple_scalar(value_text)
+            if value is _Unsure:
+                return None
+        data[key] = value
+    if open_key is not None:
+        data[open_key] = items or None
+    return data
+
+
+def _flow_items(inner: str) -> list | None:
+    if not inner.strip(" "):
+        return []
+    items = []
+    pos = 0
+    while pos < len(inner):
+        m = _FLOW_ITEM.match(inner, pos)
+        if m is None or m.end() == pos:
+            return None
+        double, single, plain = m.groups()
+        if plain is not None:
+            value = _simple_scalar(plain.rstrip(" "), flow=True)
+            if value is _Unsure:
+                return None
+        else:
+            value = double if double is not None else single
+        items.append(value)
+        pos = m.end()
+        if inner[pos - 1] == "," and not inner[pos:].strip(" "):
+            return None         # a trailing comma: leave it to libyaml
+    return items
 
 
 def _scan_keys(source: list[str]) -> tuple[dict[str, int], bool]:
