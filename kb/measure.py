@@ -16,8 +16,9 @@ Conventions, for every model:
   normalisation, activations and pooling are not counted). **flops** = 2 x macs,
   the counter's own unit. Papers of the period say "FLOPs" for multiply-adds.
 - **output_shape**: from one forward run on a real CPU tensor (batch 1). The
-  weights are zero-filled: the run proves the definition executes and checks
-  its shapes; it says nothing about accuracy.
+  weights are zeros (one scalar broadcast to each shape, so they take no
+  memory): the run proves the definition executes and checks its shapes; it
+  says nothing about accuracy.
 
 Results are cached in `kb.cache.cache_dir("models")`, one entry per model keyed by
 a hash of its spec, its builder module's source, this module's source, the torch
@@ -27,6 +28,7 @@ version and the kb version. Reading the cache does not import torch.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -45,8 +47,8 @@ from kb.cache import cache_dir
 from kb.errors import KbError
 from kb.models import MODELS, ModelSpec, find_model
 
-__all__ = ["LayerRow", "LayerTable", "Measurement", "MeasurementWarning", "layer_table", "load_measurements",
-           "measure_model", "cache_path", "close_matches", "format_shape"]
+__all__ = ["LayerRow", "LayerTable", "Measurement", "MeasurementWarning", "cache_key", "cache_path",
+           "close_matches", "format_shape", "layer_table", "load_measurements", "measure_model", "resolve_id"]
 
 CACHE_FORMAT = 1
 CACHE_FILE = "measurements.json"
@@ -233,8 +235,6 @@ def load_measurements(ids: Iterable[str] | None = None, *, use_cache: bool = Tru
 
 def measure_model(spec: ModelSpec) -> Measurement:
     """Measure one model from scratch (no cache)."""
-    import torch
-
     trace = _trace(spec, spec.input_shape)
     notes = []
     if spec.input_note:
@@ -250,7 +250,6 @@ def measure_model(spec: ModelSpec) -> Measurement:
                      f"{format_shape(trace.output_shape)}")
     for shape in spec.probe_shapes:
         notes.append(_probe(spec, shape))
-    del torch
     return Measurement(
         id=spec.id, params=trace.params, depth=trace.depth, depth_unit=spec.depth_unit,
         depth_detail=trace.depth_detail, macs=trace.macs, flops=2 * trace.macs,
@@ -316,9 +315,11 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, layers: bool = False) -> 
     model = _build(spec, "meta")
     flow = _DataFlow(model, dict(spec.depth_modules), record_layers=layers)
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), flow, counter:
-        output = _main_output(model(*_inputs(spec, shape, "meta")))
-    flow.remove_hooks()
+    try:
+        with torch.no_grad(), flow, counter:
+            output = _main_output(model(*_inputs(spec, shape, "meta")))
+    finally:
+        flow.remove_hooks()
 
     kinds = list(dict.fromkeys(kind for _, kind in spec.depth_modules))
     path = flow.path_of([output])
@@ -400,34 +401,16 @@ class _DataFlow:
 
     def __init__(self, model, units: dict[str, str], *, record_layers: bool = False) -> None:
         import torch
-        from torch.overrides import TorchFunctionMode
 
         self.kinds = list(dict.fromkeys(units.values()))
         self.zero = tuple(0 for _ in self.kinds)
         self.paths: dict[int, tuple[Any, tuple[int, ...]]] = {}   # id -> (tensor kept alive, path)
         self.used: dict[int, torch.nn.Parameter] = {}
-        self.layers: list[tuple[str, tuple[int, ...]]] = []
+        self.layers: list[tuple[str, tuple[int, ...]]] = []   # (module name, output shape), first call only
+        self._recorded: set[str] = set()
+        self._entered: list[tuple[int, ...]] = []            # paths into the depth units being run
         self._hooks = []
-        flow = self
-
-        batch_norm = torch.nn.functional.batch_norm
-
-        class Mode(TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                if func is batch_norm and args[0].device.type == "meta":
-                    # Meta batch norm runs a Python decomposition (milliseconds per call, most of
-                    # ResNet-1202's trace); its result is a tensor shaped like the input, no more.
-                    out = torch.empty_like(args[0])
-                else:
-                    out = func(*args, **(kwargs or {}))
-                inputs = flow._tensors((args, kwargs))
-                for tensor in inputs:
-                    if isinstance(tensor, torch.nn.Parameter):
-                        flow.used[id(tensor)] = tensor
-                flow._set(flow._tensors(out), flow.path_of(inputs))
-                return out
-
-        self._mode = Mode()
+        self._mode = None
         names = {module: name for name, module in model.named_modules()}
         for module, name in names.items():
             kind = next((units[cls.__name__] for cls in type(module).__mro__ if cls.__name__ in units), None)
@@ -437,7 +420,6 @@ class _DataFlow:
                                                                 with_kwargs=True))
             if record_layers:
                 self._hooks.append(module.register_forward_hook(self._recorder(name)))
-        self._entered: list[tuple[int, ...]] = []
         if record_layers:
             # Rows follow the order modules are entered, so a parent precedes its children.
             self._order: dict[str, int] = {}
@@ -445,11 +427,23 @@ class _DataFlow:
                 self._hooks.append(module.register_forward_pre_hook(self._orderer(name)))
 
     def __enter__(self):
+        self._mode = _flow_mode_class()(self)
         self._mode.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self._mode.__exit__(*exc)
+        mode, self._mode = self._mode, None   # no reference cycle: the model's weights free on return
+        return mode.__exit__(*exc)
+
+    def see(self, args, kwargs, out) -> None:
+        """Record one operation: the parameters it reads, the path its outputs inherit."""
+        import torch
+
+        inputs = self._tensors((args, kwargs))
+        for tensor in inputs:
+            if isinstance(tensor, torch.nn.Parameter):
+                self.used[id(tensor)] = tensor
+        self._set(self._tensors(out), self.path_of(inputs))
 
     def remove_hooks(self) -> None:
         for hook in self._hooks:
@@ -493,8 +487,9 @@ class _DataFlow:
 
     def _recorder(self, name: str):
         def record(module, args, output):
-            tensors = self._tensors(output)
-            if name not in dict(self.layers):
+            if name not in self._recorded:
+                self._recorded.add(name)
+                tensors = self._tensors(output)
                 self.layers.append((name, tuple(tensors[0].shape) if tensors else ()))
         return record
 
@@ -504,14 +499,52 @@ class _DataFlow:
         return enter
 
 
+@functools.cache
+def _flow_mode_class():
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    batch_norm = torch.nn.functional.batch_norm
+
+    class FlowMode(TorchFunctionMode):
+        def __init__(self, flow: _DataFlow) -> None:
+            super().__init__()
+            self.flow = flow
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is batch_norm and args[0].device.type == "meta":
+                # Meta batch norm runs a Python decomposition (milliseconds per call, most of
+                # ResNet-1202's trace); its result is a tensor shaped like the input, no more.
+                out = torch.empty_like(args[0])
+            else:
+                out = func(*args, **(kwargs or {}))
+            self.flow.see(args, kwargs, out)
+            return out
+
+    return FlowMode
+
+
 def _run_on_cpu(spec: ModelSpec, model) -> tuple[int, ...]:
-    """One real forward pass of the meta-built model, batch 1, zero-filled weights; the main output's shape."""
+    """One real forward pass of the meta-built model, batch 1; the main output's shape.
+
+    Every parameter and buffer becomes a zero scalar broadcast to its shape: the
+    kernels run on real tensors of the right shapes while the weights take no
+    memory (a layer that needs contiguous weights copies them for that call
+    only), so the pass never holds a 200-million-parameter model in memory.
+    Shared parameters stay shared.
+    """
     import torch
 
-    model = model.to_empty(device="cpu")
-    with torch.no_grad():
-        for tensor in (*model.parameters(), *model.buffers()):
-            tensor.zero_()
+    replaced: dict[int, torch.nn.Parameter] = {}
+    for module in model.modules():
+        for name, param in module._parameters.items():
+            if param is not None:
+                if id(param) not in replaced:
+                    replaced[id(param)] = torch.nn.Parameter(_broadcast_zero(param), requires_grad=False)
+                module._parameters[name] = replaced[id(param)]
+        for name, buffer in module._buffers.items():
+            if buffer is not None:
+                module._buffers[name] = _broadcast_zero(buffer)
     threads = torch.get_num_threads()
     if _cores_busy():
         # Intra-op threads spin while they wait for each other; on cores other work is
@@ -522,6 +555,12 @@ def _run_on_cpu(spec: ModelSpec, model) -> tuple[int, ...]:
             return tuple(_main_output(model(*_inputs(spec, spec.input_shape, "cpu"))).shape)
     finally:
         torch.set_num_threads(threads)
+
+
+def _broadcast_zero(tensor):
+    import torch
+
+    return torch.zeros((), dtype=tensor.dtype).expand(tensor.shape)
 
 
 def _cores_busy() -> bool:

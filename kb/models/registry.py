@@ -20,7 +20,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ENTRY_POINT_GROUP = "kb.models"
 
@@ -43,10 +43,6 @@ class Paper:
     year: int
     venue: str
     url: str = ""
-
-    def cite(self) -> str:
-        first = self.authors.split(",")[0].split()[-1]
-        return f"{first} et al. {self.year}" if "," in self.authors else f"{first} {self.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +242,6 @@ class _Registry:
 
 
 def _with_variant(family: FamilySpec, model_id: str) -> FamilySpec:
-    from dataclasses import replace
-
     return replace(family, variants=(*family.variants, model_id))
 
 
