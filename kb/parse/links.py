@@ -26,6 +26,9 @@ _SIZE = re.compile(r"\d+(?:x\d+)?")
 def wikilink(inner: str, label: str | None, *, embed: bool, line: int, context: str,
              syntax: str = "wikilink", key: str | None = None) -> Link | None:
     """Build the Link for `[[inner|label]]`, or None when it names nothing."""
+    if label is None and "#" not in inner and "\\" not in inner and inner[-3:].lower() != ".md":
+        name = inner.strip()            # the common `[[Target]]`
+        return Link(name, line, None, None, None, embed, syntax, None, key, context) if name else None
     if inner.endswith("\\"):            # `[[T\|label]]`: the pipe was escaped for a table
         inner = inner[:-1]
     name, *fragments = inner.split("#")
