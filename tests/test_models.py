@@ -10,6 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kb.models
 from kb.models import FAMILIES, MODELS, KbPluginWarning, find_family, find_model
@@ -91,6 +93,15 @@ def test_find_model_refuses_families_and_unknown_names(text):
 ])
 def test_find_family(text, family):
     assert find_family(text).id == family
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_gives_a_model_or_none(text):
+    spec = find_model(text)
+    assert spec is None or kb.models.name_key(text) in {kb.models.name_key(n) for n in spec.names()}
+    family = find_family(text)
+    assert family is None or family.id in FAMILIES
 
 
 def test_find_family_unknown():
