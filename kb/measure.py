@@ -280,13 +280,12 @@ class _Trace:
 def _inputs(spec: ModelSpec, shape: tuple[int, ...], device: str) -> tuple:
     import torch
 
-    if spec.input_dtype == "float32":
-        make = lambda: torch.zeros(1, *shape, device=device)  # noqa: E731
-    else:
-        # Token ids 0..n-1: valid for any vocabulary at least as long as the sequence.
-        dtype = getattr(torch, spec.input_dtype)
-        make = lambda: torch.arange(math.prod(shape), device=device, dtype=dtype).reshape(1, *shape)  # noqa: E731
-    return tuple(make() for _ in range(spec.input_count))
+    dtype = getattr(torch, spec.input_dtype)
+    if dtype.is_floating_point:
+        return tuple(torch.zeros(1, *shape, dtype=dtype, device=device) for _ in range(spec.input_count))
+    # Token ids 0..n-1: valid for any vocabulary at least as long as the sequence.
+    tokens = torch.arange(math.prod(shape), dtype=dtype, device=device).reshape(1, *shape)
+    return tuple(tokens.clone() for _ in range(spec.input_count))
 
 
 def _build(spec: ModelSpec, device: str):
@@ -323,12 +322,11 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, layers: bool = False) -> 
 
     kinds = list(dict.fromkeys(kind for _, kind in spec.depth_modules))
     path = flow.path_of([output])
-    all_params = {id(p): p for p in model.parameters()}
-    named_params = dict(model.named_parameters())
+    named_params = dict(model.named_parameters())    # shared parameters once
     unused = {name for name, p in named_params.items() if id(p) not in flow.used}
     trace = _Trace(
         params=sum(p.numel() for p in flow.used.values()),
-        unused_params=sum(p.numel() for i, p in all_params.items() if i not in flow.used),
+        unused_params=sum(named_params[name].numel() for name in unused),
         unused_holders=_holders(unused, list(named_params)),
         depth=sum(path), depth_detail={kind: count for kind, count in zip(kinds, path)},
         macs=counter.get_total_flops() // 2, output_shape=tuple(output.shape), model=model,

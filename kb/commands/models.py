@@ -24,7 +24,8 @@ def register(subparsers) -> None:
     parser.add_argument("model", nargs="?", metavar="ID", help="a model id or name (\"resnet50\", \"ResNet-50\")")
     parser.add_argument("--layers", action="store_true",
                         help="with ID: a per-layer table (output shape, parameters, multiply-adds) with totals")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table); JSON is a list of models, or one object with ID")
     parser.add_argument("--no-cache", action="store_true", help="measure afresh instead of reading the cache")
     parser.set_defaults(run=run)
 
