@@ -7,7 +7,9 @@ code spans blanked out), then per line of text `links`, `tags` and `fields`;
 its 1-based line in the file, frontmatter lines included.
 
 Only lines that can hold something are looked at twice: a line with none of
-`[ # :` is skipped after the block scan.
+`[ # :: ^` is skipped after the block scan. Nothing here raises on bad
+input: broken YAML, bad bytes or a link split by a table's `|` become
+diagnostics on the note.
 """
 
 from __future__ import annotations
@@ -60,7 +62,11 @@ def read_note(data: bytes, path: str) -> ParsedNote:
 
 
 def parse_note(text: str, path: str, *, content_hash: str | None = None) -> ParsedNote:
-    """Parse a note's text; `path` is vault-relative, POSIX style, with `.md`."""
+    """Parse a note's text; `path` is vault-relative, POSIX style, with `.md`.
+
+    Any line endings; a leading BOM is ignored. `content_hash` defaults to the
+    sha256 of the text as UTF-8 (`read_note` passes the hash of the bytes).
+    """
     if content_hash is None:
         content_hash = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
     if text.startswith("\ufeff"):
@@ -116,8 +122,10 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             if h.line - offset - 1 < raw.index:
                 section = h.text
         width = len(raw.header)
-        header = _row(path, raw.index + offset + 1, raw.header, width, row_links.get(raw.index, ()), diagnostics)
-        rows = tuple(_row(path, index + offset + 1, cells, width, row_links.get(index, ()), diagnostics)
+        header = _row(path, raw.index + offset + 1, lines[raw.index + offset], raw.header, width,
+                      row_links.get(raw.index, ()), diagnostics)
+        rows = tuple(_row(path, index + offset + 1, lines[index + offset], cells, width, row_links.get(index, ()),
+                          diagnostics)
                      for index, cells in raw.rows)
         tables.append(Table(line=raw.index + offset + 1, header=header, rows=rows, section=section))
 
@@ -139,24 +147,26 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     )
 
 
-def _row(path: str, number: int, raw_cells: list[RawCell], width: int,
+def _row(path: str, number: int, source: str, raw_cells: list[RawCell], width: int,
          located: Iterable[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
     """A table row as `width` cells (missing cells empty, extra ones dropped, as markdown renders it).
 
-    A wikilink that spans two cells had its `|` taken as a cell separator:
+    A link that spans two cells had its `|` taken as a cell separator:
     markdown renders it broken, so say so.
     """
     if located:
         cells = [Cell(raw.text, number, column,
                       tuple(link for start, end, link in located if raw.start <= start and end <= raw.end))
                  for column, raw in enumerate(raw_cells[:width])]
+        for start, end, _link in located:
+            if not any(c.start <= start and end <= c.end for c in raw_cells):
+                written = source[start:end]
+                diagnostics.append(Diagnostic(
+                    path, number, f"table row: the `|` inside {written} is read as a cell border, so the link "
+                    f"is split across cells; inside tables write {written.replace('|', chr(92) + '|')}", "table"))
     else:
         cells = [Cell(raw.text, number, column) for column, raw in enumerate(raw_cells[:width])]
     cells.extend(Cell(text="", line=number, column=column) for column in range(len(raw_cells), width))
-    if located and any(not any(c.start <= start and end <= c.end for c in raw_cells) for start, end, _ in located):
-        diagnostics.append(Diagnostic(
-            path, number, "a wikilink's `|` splits this table row into extra cells; "
-            "inside tables write `[[Target\\|label]]`", "table"))
     return tuple(cells)
 
 

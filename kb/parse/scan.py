@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 # A thematic break: three or more of one of `-*_`, spaces allowed between.
 _THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT_UNDERLINE = re.compile(r"(?:=+|-+)[ \t]*$")
-_LIST_MARKER = re.compile(r"(?:[-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
+_LIST_MARKER = re.compile(r"(?:[-+*]|([0-9]{1,9})[.)])(?=[ \t]|$)")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
 _DELIMITER_CELL = re.compile(r":?-+:?$")
 # HTML blocks of kinds 1-6, the ones that may interrupt a paragraph or a table.
@@ -57,9 +57,7 @@ _BACKTICK_RUN = re.compile(r"`+")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 # Characters that cannot start a block: a line starting with one (and holding
 # no `|`) is paragraph text, whatever came before it.
-_PLAIN_START = frozenset(
-    ch for ch in map(chr, range(0x21, 0x7F)) if ch not in "`~>#-*_+=<|0123456789"
-) | frozenset("\u00a0")
+_PLAIN_START = frozenset(ch for ch in map(chr, range(0x21, 0x7F)) if ch not in "`~>#-*_+=<|0123456789")
 # The whitespace markdown-it trims around table rows and cells.
 _MD_TRIM = "".join(map(chr, (0x9, 0xA, 0xB, 0xC, 0xD, 0x20, *range(0x2000, 0x200B), 0x2028, 0x2029)))
 # Autocompleted (missing) cells allowed before a table stops, as in markdown-it.
@@ -236,7 +234,7 @@ def _ends_table(indent: int, rest: str) -> bool:
         return True
     if ch in "-*_" and _THEMATIC_BREAK.match(rest):
         return True
-    if (ch in "-+*" or ch.isdigit()) and _LIST_MARKER.match(rest):
+    if (ch in "-+*" or "0" <= ch <= "9") and _LIST_MARKER.match(rest):
         return True
     return ch == "<" and _HTML_BLOCK_START.match(rest) is not None
 
@@ -453,7 +451,7 @@ class _Scanner:
             self._flush_para()
             self._close_lists(indent)
             return i + 1
-        if ch in "-+*" or ch.isdigit():
+        if ch in "-+*" or "0" <= ch <= "9":
             item = _list_item(rest)
             if item is not None:
                 width, empty, number = item
