@@ -128,3 +128,17 @@ def test_an_impossible_date_is_a_diagnostic() -> None:
 def test_unsafe_tags_are_refused() -> None:
     note = parse("---\nx: !!python/object/apply:os.system ['echo hi']\n---\n")
     assert [d.code for d in note.diagnostics] == ["yaml"] and note.frontmatter == {}
+
+
+def test_yaml_alias_bomb_is_read_once() -> None:
+    levels = ['a0: &a0 ["[[Target]]", "[[Target]]"]']
+    levels += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 30)]
+    note = parse("---\n" + "\n".join(levels) + "\n---\n")
+    assert note.diagnostics == ()
+    # 4**29 paths lead to the two links under each key: each shared list is read once per key
+    assert len(note.links) == 2 * 30 and {link.key for link in note.links} == {f"a{i}" for i in range(30)}
+
+
+def test_control_characters_in_yaml_are_a_diagnostic() -> None:
+    note = parse("---\ntitle: a\x01b\n---\n[[Body]]")
+    assert [d.code for d in note.diagnostics] == ["yaml"] and note.links[0].target == "Body"

@@ -301,21 +301,31 @@ def _links(data: dict, source: list[str], key_lines: dict[str, int]) -> list[Lin
     return links
 
 
-def _wikilinks_in(value: object) -> list[tuple[str, str | None]]:
-    """(target part, label) of every wikilink in a frontmatter value."""
+def _wikilinks_in(value: object, seen: set[int] | None = None) -> list[tuple[str, str | None]]:
+    """(target part, label) of every wikilink in a frontmatter value.
+
+    YAML anchors can make a value share its lists (`b: [*a, *a]`); each list
+    or mapping is read once, so a "billion laughs" frontmatter stays cheap.
+    """
     found: list[tuple[str, str | None]] = []
     if isinstance(value, str):
         if "[[" in value:
             found.extend((m.group(1), m.group(2)) for m in WIKILINK.finditer(value))
-    elif isinstance(value, list):
-        # `[[Name]]` left unquoted in a flow list reads as a list holding a list holding "Name"
-        if len(value) == 1 and isinstance(value[0], list) and len(value[0]) == 1 and isinstance(value[0][0], str):
-            target, _, label = value[0][0].partition("|")
-            found.append((target, label or None))
-        else:
-            for item in value:
-                found.extend(_wikilinks_in(item))
-    elif isinstance(value, dict):
+        return found
+    if not isinstance(value, (list, dict)):
+        return found
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return found
+    seen.add(id(value))
+    if isinstance(value, dict):
         for item in value.values():
-            found.extend(_wikilinks_in(item))
+            found.extend(_wikilinks_in(item, seen))
+    # `[[Name]]` left unquoted in a flow list reads as a list holding a list holding "Name"
+    elif len(value) == 1 and isinstance(value[0], list) and len(value[0]) == 1 and isinstance(value[0][0], str):
+        target, _, label = value[0][0].partition("|")
+        found.append((target, label or None))
+    else:
+        for item in value:
+            found.extend(_wikilinks_in(item, seen))
     return found
