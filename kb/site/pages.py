@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from kb.parse.note import ParsedNote
 from kb.site import svg
-from kb.site.render import BadgeIndex, badge_id, format_value, plain_text, sentence_around
+from kb.site.render import ATTRIBUTE_NAMES, BadgeIndex, badge_id, format_value, plain_text, sentence_around
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,8 +42,6 @@ VERDICT_GROUPS = (
     ("unverifiable", "?", "Unverifiable", "No measurement, published result or other note to check against."),
     ("verified", "✓", "Verified", "The reference value, rounded to the precision the note states."),
 )
-ATTRIBUTE_NAMES = {"params": "parameters", "layers": "layers", "flops": "FLOPs", "top1_error": "top-1 error",
-                   "top5_error": "top-5 error", "year": "year", "bleu": "BLEU", "ratio": "ratio"}
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +83,10 @@ def backlinks(note: ParsedNote, resolutions: Iterable["Resolution"],
             continue
         link = resolution.link
         needle = link.label or link.target
-        sentence = sentence_around(link.context, needle) if link.context else ""
+        if link.syntax == "frontmatter":
+            sentence = f"{link.key}: {needle}" if link.key else needle
+        else:
+            sentence = sentence_around(link.context, needle) if link.context else ""
         if sentence and sentence not in found[resolution.source]:
             found[resolution.source].append(sentence)
         else:
@@ -227,8 +228,8 @@ def _family_of(G: "nx.MultiDiGraph", node: str, find_family: Callable):
 
 
 def lineage_page(G: "nx.MultiDiGraph", order: Sequence[str], measurements: Mapping[str, Any],
-                 families: Mapping[str, Any], find_family: Callable, href: Href,
-                 model_href: Callable[[str], str]) -> str:
+                 families: Mapping[str, Any], models: Mapping[str, Any], find_family: Callable, href: Href,
+                 model_href: Callable[[str], str | None]) -> str:
     entries: list[svg.TimelineEntry] = []
     for node in order:
         data = G.nodes[node]
@@ -252,12 +253,12 @@ def lineage_page(G: "nx.MultiDiGraph", order: Sequence[str], measurements: Mappi
             measurement = measurements.get(variant)
             if measurement is None:
                 continue
+            name = models[variant].name if variant in models else variant
             if measurement.depth:
-                depth_points.append(svg.Point(family.year, measurement.depth, variant, family.id, model_href(variant)))
+                depth_points.append(svg.Point(family.year, measurement.depth, name, family.id, model_href(variant)))
                 units.add(measurement.depth_unit)
             if measurement.params:
-                param_points.append(svg.Point(family.year, measurement.params, variant, family.id,
-                                              model_href(variant)))
+                param_points.append(svg.Point(family.year, measurement.params, name, family.id, model_href(variant)))
     edges = []
     for u, v, data in G.edges(data=True):
         if data.get("kind") != "lineage":

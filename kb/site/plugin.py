@@ -204,7 +204,11 @@ class KbPlugin(BasePlugin[KbConfig]):
         measurements = self._measurements()
         report = check_vault(vault, resolutions=resolutions, measurements=measurements) if self.config.check else None
         self.report = report
-        diagnostics = report.diagnostics if report is not None else (*vault.diagnostics, *lineage.diagnostics)
+        if report is not None:
+            diagnostics = report.diagnostics
+        else:
+            from kb.resolve import diagnostics as link_diagnostics
+            diagnostics = (*vault.diagnostics, *link_diagnostics(resolutions))
         for diagnostic in diagnostics:
             (log.warning if diagnostic.severity == "error" or diagnostic.code == "ambiguous" else log.info)(
                 f"kb: {diagnostic}")
@@ -220,8 +224,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             return lines[start:], start + 1
 
         by_source = {(r.source, r.link): r for r in resolutions}
-        linker = Linker(notes=notes, resolutions=by_source, tags_page=None, read_body=read_body,
-                        file_paths=frozenset(vault.files), warn=log.warning)
+        linker = Linker(notes=notes, resolutions=by_source, tags_page=None, read_body=read_body)
         verdicts = report.verdicts if report is not None else ()
         grouped: dict[str, list] = {}
         for verdict in verdicts:
@@ -279,7 +282,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             FAMILIES, find_family = {}, (lambda text: None)  # noqa: N806
         href = hrefs_from(file)
         return pages.lineage_page(state.graph, timeline(state.graph), state.measurements, dict(FAMILIES),
-                                  find_family, href,
+                                  self._models(), find_family, href,
                                   lambda model_id: href(model_uris[model_id]) if model_id in model_uris else None)
 
     def _model_pages(self, state: BuildState, placeholders, model_uris, hrefs_from) -> dict[File, str]:

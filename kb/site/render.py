@@ -34,6 +34,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".b
 EMBED_DEPTH = 3
 
 SYMBOLS = {"verified": "✓", "approximate": "≈", "contradicted": "✗", "unverifiable": "?"}
+ATTRIBUTE_NAMES = {"params": "parameters", "layers": "layers", "flops": "FLOPs", "top1_error": "top-1 error",
+                   "top5_error": "top-5 error", "year": "year", "bleu": "BLEU", "ratio": "ratio"}
 
 
 # --------------------------------------------------------------------------- escaping
@@ -124,15 +126,14 @@ class Linker:
 
     `resolutions` maps (source note path, parsed Link) to its Resolution;
     `read_body` returns the lines of a note below its frontmatter and the file
-    line of the first of them (for transclusion).
+    line of the first of them (for transclusion). Ambiguous links and missing
+    headings are followed as the resolver decided; its diagnostics report them.
     """
 
     notes: Mapping[str, ParsedNote]
     resolutions: Mapping[tuple[str, Link], "Resolution"]
     tags_page: str | None
     read_body: Callable[[str], tuple[list[str], int]]
-    file_paths: frozenset[str] = frozenset()
-    warn: Callable[[str], None] = lambda message: None
     tag_slug: Callable[[str], str] = lambda name: re.sub(r"[^\w-]+", "-", name.lower()).strip("-")
 
     def link_markdown(self, page: str, source: str, link: Link) -> str:
@@ -144,14 +145,9 @@ class Linker:
             return (f'<span class="kb-missing" title="{html_attribute(f"Missing note: {link.target} — {why}")}">'
                     f"{html_attribute(label)}</span>")
         target = resolution.target
-        if resolution.status == "ambiguous":
-            self.warn(f"{source}:{link.line}: ambiguous link [[{link.target}]] taken to {target} "
-                      f"(candidates: {', '.join(resolution.candidates)})")
         if resolution.status == "file" or not target.endswith(".md"):
             return f"[{markdown_text(label)}]({relative_href(page, target)})"
         anchor = heading_anchor(self.notes.get(target), link.heading)
-        if link.heading and anchor is None:
-            self.warn(f"{source}:{link.line}: [[{link.target}#{link.heading}]]: {target} has no such heading")
         if target == page and anchor:
             return f"[{markdown_text(label)}](#{quote(anchor, safe='')})"
         return f"[{markdown_text(label)}]({relative_href(page, target, anchor)})"
@@ -176,7 +172,7 @@ class Linker:
             return self.link_markdown(page, source, link)
         body_lines, body_first = section
         inner = rewrite_lines(body_lines, body_first, target, page, self, badges=None, depth=depth + 1)
-        title = self.link_markdown(page, source, Link(target=link.target, line=link.line, heading=link.heading))
+        title = self.link_markdown(page, source, link)
         return ('<div class="kb-embed" markdown="1">\n\n'
                 f'<p class="kb-embed-title">{title}</p>\n\n{inner}\n\n</div>')
 
@@ -220,7 +216,7 @@ def badge_id(line: int, column: int | None, index: int) -> str:
 def describe_verdict(verdict: "Verdict") -> str:
     """One paragraph in words: the verdict, what was stated, the reference value and where it comes from."""
     claim = verdict.claim
-    words = [f"{verdict.verdict.capitalize()}: {claim.subject.text} {claim.attribute.replace('_', ' ')} "
+    words = [f"{verdict.verdict.capitalize()}: {claim.subject.text} {ATTRIBUTE_NAMES[claim.attribute]} "
              f"stated {claim.stated.text}"]
     if verdict.expected is not None:
         words.append(f"reference {format_value(claim.attribute, verdict.expected)}")

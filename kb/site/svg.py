@@ -73,8 +73,8 @@ class LocalGraph:
 
 
 def _open_svg(width: int, height: int, title: str, css_class: str) -> list[str]:
-    return [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="{_attr(title)}"><title>{_text(title)}</title>']
+    return [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_attr(title)}"><title>{_text(title)}</title>']
 
 
 def _link(href: str | None, inner: str) -> str:
@@ -156,8 +156,8 @@ def scatter_svg(points: Sequence[Point], *, title: str, x_label: str, y_label: s
     """A labelled scatter plot; every point is a link (when it has one) with its value in its title."""
     if not points:
         return ""
-    width, height = 640, 340
-    left, right, top, bottom = 70, 20, 20, 46
+    width, height = 700, 360
+    left, right, top, bottom = 70, 110, 20, 46
     xs = [p.x for p in points]
     ys = [p.y for p in points if not log_y or p.y > 0]
     if not ys:
@@ -194,46 +194,61 @@ def scatter_svg(points: Sequence[Point], *, title: str, x_label: str, y_label: s
                f'text-anchor="middle">{_text(x_label)}</text>')
     out.append(f'<text class="kb-axis-label" transform="translate(16 {(top + height - bottom) / 2}) rotate(-90)" '
                f'text-anchor="middle">{_text(y_label)}</text>')
-    # Points of one year are spread sideways so that labels of variants do not overprint each other.
-    per_x: dict[float, int] = {}
-    for point in sorted(points, key=lambda p: (p.x, p.y)):
+    # Series sharing a year sit side by side; within a series only the extremes are labelled
+    # (every point names itself in its hover title), so labels of variants do not overprint each other.
+    series_at: dict[float, list[str]] = {}
+    for point in points:
+        if point.series not in series_at.setdefault(point.x, []):
+            series_at[point.x].append(point.series)
+    extremes: set[int] = set()
+    for series in {p.series for p in points}:
+        members = [i for i, p in enumerate(points) if p.series == series and (not log_y or p.y > 0)]
+        if members:
+            extremes.add(max(members, key=lambda i: points[i].y))
+            extremes.add(min(members, key=lambda i: points[i].y))
+    for index, point in enumerate(points):
         if log_y and point.y <= 0:
             continue
-        slot = per_x.get(point.x, 0)
-        per_x[point.x] = slot + 1
-        x, y = sx(point.x) + (slot % 3 - 1) * 9, sy(point.y)
+        neighbours = series_at[point.x]
+        x = sx(point.x) + (neighbours.index(point.series) - (len(neighbours) - 1) / 2) * 14
+        y = sy(point.y)
+        label = (f'<text x="{x + 7:.1f}" y="{y + 4:.1f}">{_text(point.label)}</text>'
+                 if index in extremes else "")
         mark = (f'<g class="kb-point"><title>{_text(point.label)}: {_text(y_format(point.y))} ({point.x:g})</title>'
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5"/>'
-                f'<text x="{x + 7:.1f}" y="{y - 6:.1f}">{_text(point.label)}</text></g>')
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4"/>{label}</g>')
         out.append(_link(point.href, mark))
     out.append("</svg>")
     return "".join(out)
 
 
-def local_graph_svg(graph: LocalGraph, *, size: int = 300) -> str:
+def _short(label: str, limit: int = 30) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
+
+
+def local_graph_svg(graph: LocalGraph) -> str:
     """The note in the middle, notes linking here on the left, notes it links to on the right."""
     if not graph.incoming and not graph.outgoing:
         return ""
-    width = size
+    width, label_room = 600, 200
     rows = max(len(graph.incoming), len(graph.outgoing), 1)
-    height = max(120, 26 * rows + 30)
+    height = max(90, 24 * rows + 20)
     cx, cy = width / 2, height / 2
     out = _open_svg(width, height, f"Links of {graph.center.label}", "kb-local-graph")
 
     def place(nodes: list[GraphNode], x: float, anchor: str, dx: float) -> None:
-        step = (height - 30) / max(len(nodes), 1)
+        step = (height - 20) / max(len(nodes), 1)
         for index, node in enumerate(nodes):
-            y = 15 + step * (index + 0.5)
+            y = 10 + step * (index + 0.5)
             out.append(f'<line class="kb-edge" x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>')
             kind = "kb-node kb-node-missing" if node.missing else "kb-node"
             state = " (missing note)" if node.missing else ""
             mark = (f'<g class="{kind}"><title>{_text(node.label + state)}</title>'
                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/>'
-                    f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{_text(node.label)}</text></g>')
+                    f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{_text(_short(node.label))}</text></g>')
             out.append(_link(None if node.missing else node.href, mark))
 
-    place(graph.incoming, 40, "start", 9)
-    place(graph.outgoing, width - 40, "end", -9)
+    place(graph.incoming, label_room, "end", -9)
+    place(graph.outgoing, width - label_room, "start", 9)
     out.append(f'<g class="kb-node kb-node-center"><title>{_text(graph.center.label)}</title>'
                f'<circle cx="{cx}" cy="{cy}" r="8"/></g>')
     out.append("</svg>")

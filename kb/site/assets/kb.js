@@ -50,9 +50,31 @@
     return pagesRequest;
   }
 
+  function removeBubble() {
+    if (bubble) { bubble.remove(); bubble = null; }
+  }
+
   function hidePreview() {
     clearTimeout(showTimer);
-    if (bubble) { bubble.remove(); bubble = null; }
+    removeBubble();
+  }
+
+  function placeBubble(anchor) {
+    document.body.appendChild(bubble);
+    var box = anchor.getBoundingClientRect();
+    var left = Math.min(box.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - bubble.offsetWidth - 8);
+    bubble.style.left = Math.max(8, left) + "px";
+    bubble.style.top = (box.bottom + window.scrollY + 6) + "px";
+  }
+
+  /* A fact badge's evidence, readable on hover and on keyboard focus (tables clip CSS-only popups). */
+  function showEvidence(badge) {
+    hidePreview();
+    bubble = document.createElement("div");
+    bubble.className = "kb-preview kb-evidence";
+    bubble.setAttribute("role", "tooltip");
+    bubble.textContent = badge.getAttribute("data-kb-evidence") || "";
+    placeBubble(badge);
   }
 
   function showPreview(link, entry) {
@@ -73,14 +95,12 @@
     var summary = document.createElement("div");
     summary.textContent = entry.summary || "";
     bubble.appendChild(summary);
-    document.body.appendChild(bubble);
-    var box = link.getBoundingClientRect();
-    var left = Math.min(box.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - bubble.offsetWidth - 8);
-    bubble.style.left = Math.max(8, left) + "px";
-    bubble.style.top = (box.bottom + window.scrollY + 6) + "px";
+    placeBubble(link);
   }
 
   function onPointerOver(event) {
+    var badge = event.target.closest && event.target.closest(".kb-badge");
+    if (badge) { showEvidence(badge); return; }
     var link = event.target.closest && event.target.closest(".md-content a[href]");
     if (!link || link.closest(".kb-graph") || link.classList.contains("headerlink")) { return; }
     var key = pageKey(link.href);
@@ -94,15 +114,18 @@
     }, 250);
   }
 
+  /* The bubble replaces the native tooltip, which would otherwise show the same words a second time. */
+  document.querySelectorAll(".kb-badge[title]").forEach(function (badge) { badge.removeAttribute("title"); });
   document.addEventListener("mouseover", onPointerOver);
   document.addEventListener("mouseout", function (event) {
-    if (event.target.closest && event.target.closest("a[href]")) { hidePreview(); }
+    if (event.target.closest && event.target.closest("a[href], .kb-badge")) { hidePreview(); }
   });
   document.addEventListener("focusin", function (event) {
-    if (event.target.matches && event.target.matches(".md-content a[href]")) { onPointerOver(event); }
+    if (event.target.matches && event.target.matches(".md-content a[href], .kb-badge")) { onPointerOver(event); }
   });
   document.addEventListener("focusout", hidePreview);
-  document.addEventListener("scroll", hidePreview, { passive: true });
+  /* A bubble placed before a scroll would float off its link; a pending one is placed when shown. */
+  document.addEventListener("scroll", removeBubble, { passive: true });
 
   /* ------------------------------------------------------------------ graph */
 
