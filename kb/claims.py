@@ -47,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from kb.parse.note import Cell, Link, ParsedNote, Table
@@ -122,6 +123,7 @@ _RATIO_MEANING: tuple[tuple[str, Attribute, Literal["more", "fewer"]], ...] = (
 )
 
 
+@lru_cache(maxsize=65536)
 def plain_name(text: str) -> str:
     """A cell's text as a name: `**[[GoogLeNet|Inception]]**` -> `Inception`."""
     text = _WIKILINK.sub(lambda m: m.group(2) or m.group(1), text)
@@ -129,6 +131,7 @@ def plain_name(text: str) -> str:
     return strip_emphasis(text).strip()
 
 
+@lru_cache(maxsize=4096)
 def read_label(label: str) -> Label | None:
     """The attribute a header or key names, with the unit it gives its cells."""
     text = plain_name(label).lower()
@@ -183,6 +186,8 @@ def read_value(text: str, label: Label) -> Quantity | None:
 
 def read_ratios(text: str) -> Iterable[tuple[Quantity, Attribute, Literal["more", "fewer"], str]]:
     """Ratio phrases: `8× deeper than VGG` -> (8, "layers", "more", "VGG")."""
+    if "than" not in text.lower():
+        return
     for match in _RATIO.finditer(strip_emphasis(text)):
         what = " ".join(match["what"].lower().split())
         attribute, direction = next((a, d) for prefix, a, d in _RATIO_MEANING if what.startswith(prefix))

@@ -146,7 +146,10 @@ def _year(subject: Subject, refs: References) -> list[Evidence]:
     found = [_cite(r, refs) for i in (family, subject.model) if i for r in refs.results(i, "year")]
     if not found and family in refs.families:
         spec = refs.families[family]
-        found = [Evidence("cited", float(spec.year), family, f"{spec.paper.cite()}", "first published")]
+        paper = spec.paper
+        source = refs.sources.get(paper.key)
+        cite = source.cite() if source is not None else f"{paper.authors.split(',')[0]} {paper.year}"
+        found = [Evidence("cited", float(spec.year), family, f"{cite}, {paper.venue}", "first published")]
     return found
 
 

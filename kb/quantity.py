@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 Bound = Literal["<", "<=", ">", ">="]
@@ -117,10 +118,12 @@ def strip_emphasis(text: str) -> str:
     return _EMPHASIS.sub("", text).strip()
 
 
+@lru_cache(maxsize=65536)
 def parse_quantity(text: str) -> Quantity | None:
     """The quantity a cell or field states, or None when it states no number.
 
     Parenthetical remarks are ignored: `**3.6%** (superhuman ~5%)` is 3.6%.
+    Cached: a vault repeats the same cells (`2015`, `N/A`) many times.
     """
     plain = strip_emphasis(text)
     main = _PARENTHETICAL.sub(" ", plain).strip()

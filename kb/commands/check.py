@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from kb.commands._common import DEFAULT_VAULT, add_format_argument, add_strict_argument, print_json
+from kb.commands._common import DEFAULT_VAULT, add_format_argument, add_strict_argument
 from kb.errors import KbError
 
 ORDER = 10
@@ -55,7 +56,7 @@ def target(path: str, vault: str | None) -> tuple[Path, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.check import check_vault, watch_vault
+    from kb.check import check_vault, collector_paused, watch_vault
     from kb.report import to_json, to_text, use_colour
     from kb.vault import load_vault
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     def show(report) -> None:
         if args.format == "json":
-            print_json(to_json(report))
+            # One write: json.dump's many small writes to a pipe cost seconds on a large vault.
+            sys.stdout.write(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
         else:
             sys.stdout.write(to_text(report, colour=use_colour(sys.stdout)))
         sys.stdout.flush()
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"watching {root}/ (Ctrl-C to stop)", file=sys.stderr)
         watch_vault(root, only=only, on_report=show)
         return 0
-    report = check_vault(load_vault(root), only=only)
+    with collector_paused():        # loading makes many small objects too
+        vault = load_vault(root)
+    report = check_vault(vault, only=only)
     show(report)
     return 1 if report.failed(strict=args.strict) else 0
