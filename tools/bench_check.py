@@ -8,7 +8,9 @@ import time counts, as a user sees it), with a cache folder of its own:
 
 - cold:  an empty cache (every note parsed, every reference model measured);
 - warm:  the same cache again (parse cache and model cache hit);
-- 10k:   a generated vault (tools/gen_vault.py), cold parse cache then warm.
+- 10k:   a generated vault (tools/gen_vault.py), cold parse cache then warm;
+- watch: `watch_vault` on a 100-note generated vault, in this process: the time
+  from saving a note to its new report (target: under a second).
 
 It also checks, in a fresh process, that a warm check leaves torch unimported.
 Prints each time and its ratio to the target (below 1.0 meets it).
@@ -28,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WARM_TARGET = 0.5
 LARGE_TARGET = 3.0
+WATCH_TARGET = 1.0
 
 NO_TORCH = """
 import sys
@@ -66,6 +69,37 @@ def report(name: str, seconds: float, target: float | None = None) -> None:
     print(f"{name:<38} {seconds:7.3f} s{ratio}")
 
 
+def watch_latency(vault: Path, cache: Path, edits: int) -> list[float]:
+    """Seconds from saving a note to the report on it, for `edits` saves, with the watcher running."""
+    import threading
+
+    os.environ["KB_CACHE_DIR"] = str(cache)
+    sys.path.insert(0, str(ROOT))
+    from kb.check import load_references, watch_vault
+
+    note = sorted(vault.rglob("*.md"))[0]
+    original = note.read_text(encoding="utf-8")
+    reported = threading.Event()
+    stop = threading.Event()
+    thread = threading.Thread(target=watch_vault, args=(vault,), daemon=True,
+                              kwargs=dict(on_report=lambda report: reported.set(), stop=stop,
+                                          max_reports=edits + 1, references=load_references()))
+    thread.start()
+    if not reported.wait(120):
+        raise SystemExit("the watcher made no first report")
+    latencies = []
+    for edit in range(edits):
+        reported.clear()
+        start = time.perf_counter()
+        note.write_text(original + f"\nedit:: {edit}\n", encoding="utf-8")
+        if not reported.wait(30):
+            raise SystemExit("the watcher did not report a saved note")
+        latencies.append(time.perf_counter() - start)
+    stop.set()
+    thread.join(30)
+    return latencies
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=Path, default=ROOT / "notes", help="the vault to time (default: notes/)")
@@ -89,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         cold_large, _ = run_check(large, cache)
         report(f"{args.count}-note vault, cold parse cache", cold_large, LARGE_TARGET)
         report(f"{args.count}-note vault, warm (best)", best_of(args.repeat, large, cache), LARGE_TARGET)
+
+        small = scratch / "small"
+        subprocess.run([sys.executable, str(ROOT / "tools" / "gen_vault.py"), "100", str(small)],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        latencies = watch_latency(small, cache, edits=max(args.repeat, 3))
+        report("watch, 100 notes: save to report (median)", statistics.median(latencies), WATCH_TARGET)
     return 0
 
 
