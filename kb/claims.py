@@ -40,6 +40,10 @@ Attribute headers and keys (case-insensitive; a unit in the header such as
 | `error` without top-1/top-5 (`ImageNet error`)| `top5_error`: ILSVRC ranks entries by top-5 error, and the figures quoted for it (3.57% for ResNet) are top-5 |
 | `year`                                        | `year`                            |
 | `BLEU`                                        | `bleu`                            |
+
+A header naming a benchmark narrows the evidence to it: `BLEU (EN-DE)` /
+`BLEU (EN-FR)` are checked against WMT 2014 English-German / English-French
+results only; `CIFAR-10 error` is a top-1 error on CIFAR-10.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class Claim:
     ratio_of: Attribute | None = None   # for `ratio`: the compared attribute ("layers" for "8x deeper")
     ratio_reference: Subject | None = None  # for `ratio`: the other side ("VGG" in "8x deeper than VGG")
     ratio_direction: Literal["more", "fewer"] | None = None
+    dataset: str | None = None      # when the header names one: "wmt14_en_de" for `BLEU (EN-DE)`
 
 
 # (name as written, links in that text) -> the architecture it names, or None.
@@ -95,6 +100,7 @@ class Label:
     attribute: Attribute
     scale: float = 1.0              # `Params (M)` -> 1e6
     accuracy: bool = False          # cells are accuracies; claims are 100 - accuracy, with unit "accuracy"
+    dataset: str | None = None      # the benchmark the header names, in kb/data/published.yaml's terms
 
 
 NAME_HEADERS = frozenset({"model", "models", "architecture", "architectures", "arch", "network", "networks",
@@ -148,9 +154,12 @@ def read_label(label: str) -> Label | None:
         scale = MULTIPLIERS[glued.group(1)]
     words = set(re.findall(r"[a-z#]+", name))
     if "bleu" in name:
-        return Label("bleu", scale)
+        return Label("bleu", scale, dataset=_language_pair(text))
     accuracy = bool({"accuracy", "acc"} & words)
     error = bool({"error", "err", "errors"} & words) or "error rate" in name
+    if "cifar" in name and (accuracy or error):
+        # CIFAR-10 results are top-1: ten classes leave nothing for a top-5 figure to say.
+        return Label("top1_error", scale, accuracy, dataset="cifar10")
     if "top-1" in name and (accuracy or error or name.strip() == "top-1"):
         return Label("top1_error", scale, accuracy)
     if "top-5" in name and (accuracy or error or name.strip() == "top-5"):
@@ -167,6 +176,16 @@ def read_label(label: str) -> Label | None:
         return Label("layers", scale)
     if re.search(r"\byear\b", name):
         return Label("year", scale)
+    return None
+
+
+def _language_pair(header: str) -> str | None:
+    """`BLEU (EN-DE)`, `BLEU en→fr`, `English-German BLEU` -> the WMT 2014 task they name."""
+    text = header.lower()
+    if re.search(r"\ben\s*(?:-|→|->|–|/)\s*de\b|english[\s-]+(?:to[\s-]+)?german", text):
+        return "wmt14_en_de"
+    if re.search(r"\ben\s*(?:-|→|->|–|/)\s*fr\b|english[\s-]+(?:to[\s-]+)?french", text):
+        return "wmt14_en_fr"
     return None
 
 
@@ -237,7 +256,8 @@ def _cell_claims(note: ParsedNote, cell: Cell, subject: Subject, label: Label | 
     if label is not None:
         stated = read_value(cell.text, label)
         if stated is not None:
-            yield Claim(note.path, cell.line, cell.column, subject, label.attribute, stated, cell.text)
+            yield Claim(note.path, cell.line, cell.column, subject, label.attribute, stated, cell.text,
+                        dataset=label.dataset)
     yield from _ratio_claims(note.path, cell.line, cell.column, cell.text, cell.links, subject, identify)
 
 
@@ -308,7 +328,8 @@ def _field_claims(note: ParsedNote, own: Subject, identify: Identify,
         if label is not None:
             stated = read_value(item.value, label)
             if stated is not None:
-                yield Claim(note.path, item.line, None, own, label.attribute, stated, item.value)
+                yield Claim(note.path, item.line, None, own, label.attribute, stated, item.value,
+                            dataset=label.dataset)
         yield from _ratio_claims(note.path, item.line, None, item.value, (), own, identify)
     front = note.frontmatter if isinstance(note.frontmatter, dict) else {}
     for key, value in front.items():

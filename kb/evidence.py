@@ -75,7 +75,7 @@ def gather(claim: Claim, refs: References) -> tuple[list[Evidence], list[Evidenc
         return _measurable(claim, refs)
     if claim.attribute == "year":
         return _year(subject, refs), []
-    return _cited(subject, claim.attribute, refs), []
+    return _cited(subject, claim.attribute, refs, claim.dataset), []
 
 
 def _ids(subject: Subject, refs: References) -> tuple[str, ...]:
@@ -136,9 +136,10 @@ def _measurable(claim: Claim, refs: References) -> tuple[list[Evidence], list[Ev
     return deciding, beside
 
 
-def _cited(subject: Subject, attribute: str, refs: References) -> list[Evidence]:
+def _cited(subject: Subject, attribute: str, refs: References, dataset: str | None = None) -> list[Evidence]:
     ids = (subject.key,) if subject.model is not None else (subject.family, *_ids(subject, refs))
-    return [_cite(r, refs) for i in ids if i for r in refs.results(i, attribute)]
+    return [_cite(r, refs) for i in ids if i for r in refs.results(i, attribute)
+            if dataset is None or getattr(r, "dataset", "") == dataset]
 
 
 def _year(subject: Subject, refs: References) -> list[Evidence]:

@@ -209,3 +209,14 @@ def test_labels(label, attribute, scale, accuracy):
                                    "Institution", "Model", "Role"])
 def test_labels_that_name_no_attribute(label):
     assert read_label(label) is None
+
+
+@pytest.mark.parametrize(
+    ("label", "attribute", "dataset"),
+    [("BLEU (EN-DE)", "bleu", "wmt14_en_de"), ("BLEU en→fr", "bleu", "wmt14_en_fr"),
+     ("English-German BLEU", "bleu", "wmt14_en_de"), ("BLEU", "bleu", None),
+     ("CIFAR-10 error (%)", "top1_error", "cifar10"), ("ImageNet error", "top5_error", None)],
+)
+def test_headers_naming_a_benchmark(label, attribute, dataset):
+    read = read_label(label)
+    assert (read.attribute, read.dataset) == (attribute, dataset)

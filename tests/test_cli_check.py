@@ -98,7 +98,7 @@ def test_text_output_of_a_vault(capsys):
     assert "  GoogLeNet.md:14: [[Inceptionv3]]: no note named 'Inceptionv3'  [missing]" in lines
     assert any(line.startswith("  Comparison.md:7: GoogLeNet layers: 27 here, but 22 layers in GoogLeNet.md:11")
                for line in lines)
-    assert lines[-1] == "25 claims: 17 verified, 1 approximate, 3 contradicted, 4 unverifiable; 4 diagnostics"
+    assert lines[-1] == "33 claims: 22 verified, 1 approximate, 6 contradicted, 4 unverifiable; 4 diagnostics"
     assert "\033[" not in out                 # not a terminal: no colour
     assert "99M" not in out                   # the table in a code block states nothing
 
@@ -114,6 +114,17 @@ def test_json_output_of_a_vault(capsys):
     assert claims[("GoogLeNet.md", 16, "GoogLeNet", "layers")]["verdict"] == "verified"     # inline field
     assert claims[("Comparison.md", 8, "DenseNet-121", "params")]["evidence"] is None
     assert {d["code"] for d in data["diagnostics"]} == {"missing", "conflict"}
+
+
+def test_a_papers_own_figure_is_shown_beside_the_measurement_that_decides(capsys):
+    code, out, _ = run(capsys, FORMS / "Transformer.md", "--vault", FORMS, "--format", "json")
+    claims = claims_by_place(json.loads(out))
+    base = claims[("Transformer.md", 8, "Transformer (base)", "params")]
+    assert (base["verdict"], base["expected"], base["evidence"]["kind"]) == ("contradicted", 63_045_632, "measured")
+    assert [(e["kind"], e["value"]) for e in base["alternatives"]] == [("cited", 65_000_000)]
+    bleu = [c for c in json.loads(out)["claims"] if c["attribute"] == "bleu" and c["line"] == 9]
+    assert [(c["stated"], c["verdict"]) for c in bleu] == [("41.8", "contradicted"), ("41.8", "verified")]
+    assert {c["file"] for c in json.loads(out)["claims"]} == {"Transformer.md"}
 
 
 def test_strict_fails_on_approximate_or_unverifiable(capsys, tmp_path):
@@ -169,7 +180,7 @@ def test_a_warm_check_does_not_import_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(vault)], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stderr.strip().splitlines()[-1] == "False 1"
-    assert json.loads(done.stdout)["summary"]["contradicted"] == 3
+    assert json.loads(done.stdout)["summary"]["contradicted"] == 6
 
 
 def test_watch_rechecks_a_note_when_it_changes(tmp_path):
