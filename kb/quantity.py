@@ -14,6 +14,7 @@ keeps its stated precision: `step` is the unit of the last digit written.
 | `6.71%`                      | 6.71         | 0.01   |        |       |
 | `~25M`, `≈25M`, `about 25M`  | 25e6         | 1e6    | yes    |       |
 | `up to 152 layers`, `≤ 152`  | 152          | 1      |        | `<=`  |
+| `152-layer`                  | 152          | 1      |        |       |
 | `over 100`, `more than 100`, `> 100` | 100  | 1      |        | `>`   |
 | `at least 100`, `100+`, `≥ 100` | 100       | 1      |        | `>=`  |
 | `under 5`, `less than 5`, `< 5` | 5         | 1      |        | `<`   |
@@ -22,7 +23,8 @@ Markdown emphasis (`**25M**`, `*25M*`, `` `25M` ``) is ignored. A cell
 states a quantity only when, apart from the number, its unit words, a hedge or
 a bound, and any parenthetical remark, it has no other words: `1st place`,
 `Good`, `N/A` and `—` state nothing. Parenthetical remarks are not read here
-(`kb.claims` reads the ratio phrases in them).
+(`kb.claims` reads the ratio phrases in them). Ranges (`11–19 layers`) and
+lists (`18/34/50`) state no single value and are not read.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ _QUANTITY = re.compile(
     (?P<plus>\+)?
     \s*(?P<mult>(?:{_MULTIPLIER_WORDS})(?![a-z]))?
     (?P<plus2>\+)?
-    \s*(?P<unit>%|(?:(?:{_UNIT_WORDS}))(?![a-z]))?
+    \s*(?P<unit>%|-?\s*(?:(?:{_UNIT_WORDS}))(?![a-z]))?
     (?P<plus3>\+)?
     \s*$
     """,
@@ -147,7 +149,7 @@ def parse_quantity(text: str) -> Quantity | None:
         if bound is not None:
             return None     # "over 100+" says two different things
         bound = ">="
-    unit = UNITS.get((match["unit"] or "").lower(), "")
+    unit = UNITS.get((match["unit"] or "").lstrip("- ").lower(), "")
     return Quantity(
         value=float(mantissa * scale),
         step=float(step * scale),

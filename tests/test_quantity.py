@@ -31,6 +31,7 @@ from kb.quantity import Quantity, parse_quantity
         ("6.71%", 6.71, 0.01),
         ("0.85M", 0.85e6, 1e4),
         ("152 layers", 152, 1),
+        ("152-layer", 152, 1),
         ("2015", 2015, 1),
         ("28.4 BLEU", 28.4, 0.1),
         ("**6.2%**", 6.2, 0.1),
@@ -83,7 +84,8 @@ def test_seed_cells_read_their_main_value_not_the_parenthetical():
 @pytest.mark.parametrize(
     "text",
     ["N/A", "—", "-", "", "?", "1st place", "Good", "**Worse**", "Skip connections", "ResNet-50",
-     "12×", "Kaiming He et al.", "over 100+", "Deep CNNs work", "3.6 apples"],
+     "12×", "Kaiming He et al.", "over 100+", "Deep CNNs work", "3.6 apples", "11–19 layers", "11-19",
+     "18/34/50"],
 )
 def test_cells_that_state_no_number(text):
     assert parse_quantity(text) is None
