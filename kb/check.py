@@ -2,12 +2,15 @@
 
     vault -> claims (kb.claims) -> evidence (kb.evidence) -> verdicts (kb.verdicts)
 
-Measurements come from the model cache (`kb.measure`), so a warm check never
-imports torch. The vault's parsed notes are used as they are: nothing is
-parsed twice. Besides the verdicts, the report carries the vault's own
-diagnostics (unreadable files, bad frontmatter), the link diagnostics of
-`kb links`, and one `conflict` diagnostic for each pair of notes that state
-the same attribute of the same architecture differently.
+Measurements come from the model cache (`kb.measure`), and only the models
+the claims need are loaded, so a warm check never imports torch. The vault's
+parsed notes are used as they are, never parsed again; the one thing read
+from a file is the line of a frontmatter key that states a claim, which the
+parsed note does not keep. Besides the verdicts, the report carries the
+vault's own diagnostics (unreadable files, bad frontmatter), the link
+diagnostics of `kb links`, and a `conflict` diagnostic on every claim that
+another note states differently (values neither of which admits the other),
+naming each place.
 """
 
 from __future__ import annotations
