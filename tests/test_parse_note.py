@@ -91,6 +91,19 @@ def test_many_code_spans_over_many_lines_of_one_paragraph() -> None:
     assert [tag.name for tag in note.tags] == [f"t{i}" for i in range(5_000)]
 
 
+def test_hostile_lines_stay_linear() -> None:
+    # one table row of 20,000 cells with a link each; one line of 20,000 nested fields
+    header = "|" + "|".join(f"h{i}" for i in range(20_000)) + "|"
+    delimiter = "|" + "|".join("-" for _ in range(20_000)) + "|"
+    row = "|" + "|".join(f"[[N{i}]]" for i in range(20_000)) + "|"
+    fields = "".join(f"[k{i}:: v [[F{i}]] " for i in range(20_000)) + "]" * 20_000
+    note = parse_note("\n".join([header, delimiter, row, "", fields]), "Hostile.md")
+    (table,) = note.tables
+    assert [cell.links[0].target for cell in table.rows[0]] == [f"N{i}" for i in range(20_000)]
+    assert [f.key for f in note.fields] == ["k0"]          # the rest are inside its value
+    assert {link.key for link in note.links if link.line == 5} == {"k0"}
+
+
 # -- anchors: the oracle is Python-Markdown's own toc extension, as MkDocs runs it -----------
 
 HEADINGS = [
@@ -114,6 +127,13 @@ def test_anchors_match_python_markdown_toc() -> None:
             walk(token["children"])
     walk(md.toc_tokens)
     assert anchors(HEADINGS) == expected
+
+
+def test_many_repeated_headings_get_python_markdown_ids() -> None:
+    headings = ["Setup", "Setup_2", "Setup"] + ["Setup"] * 3_000 + ["Setup_1", "Setup_3005"]
+    md = markdown.Markdown(extensions=["toc"])
+    md.convert("\n\n".join("## " + h for h in headings))
+    assert anchors(headings) == [token["id"] for token in md.toc_tokens]
 
 
 # -- properties -------------------------------------------------------------------------------

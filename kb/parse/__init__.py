@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import replace
 
 from kb.diagnostics import Diagnostic
@@ -116,11 +116,12 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         for h, anchor in zip(layout.headings, anchors(h.text for h in layout.headings))
     )
     tables = []
+    section = None
+    above = 0                               # headings[:above] stand above the current table
     for raw in layout.tables:
-        section = None
-        for h in headings:
-            if h.line - offset - 1 < raw.index:
-                section = h.text
+        while above < len(headings) and headings[above].line - offset - 1 < raw.index:
+            section = headings[above].text
+            above += 1
         width = len(raw.header)
         header = _row(path, raw.index + offset + 1, lines[raw.index + offset], raw.header, width,
                       row_links.get(raw.index, ()), diagnostics)
@@ -148,26 +149,40 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
 
 
 def _row(path: str, number: int, source: str, raw_cells: list[RawCell], width: int,
-         located: Iterable[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
+         located: Sequence[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
     """A table row as `width` cells (missing cells empty, extra ones dropped, as markdown renders it).
 
     A link that spans two cells had its `|` taken as a cell separator:
     markdown renders it broken, so say so.
     """
     if located:
-        cells = [Cell(raw.text, number, column,
-                      tuple(link for start, end, link in located if raw.start <= start and end <= raw.end))
-                 for column, raw in enumerate(raw_cells[:width])]
-        for start, end, _link in located:
-            if not any(c.start <= start and end <= c.end for c in raw_cells):
-                written = source[start:end]
-                diagnostics.append(Diagnostic(
-                    path, number, f"table row: the `|` inside {written} is read as a cell border, so the link "
-                    f"is split across cells; inside tables write {written.replace('|', chr(92) + '|')}", "table"))
+        # links and cells both run left to right: one merge pass places every link
+        cells = []
+        k = 0
+        for column, raw in enumerate(raw_cells):
+            while k < len(located) and located[k][0] < raw.start:
+                _split_link(path, number, source, located[k], diagnostics)
+                k += 1
+            inside = []
+            while k < len(located) and located[k][1] <= raw.end:
+                inside.append(located[k][2])
+                k += 1
+            if column < width:
+                cells.append(Cell(raw.text, number, column, tuple(inside)))
+        for rest in located[k:]:
+            _split_link(path, number, source, rest, diagnostics)
     else:
         cells = [Cell(raw.text, number, column) for column, raw in enumerate(raw_cells[:width])]
     cells.extend(Cell(text="", line=number, column=column) for column in range(len(raw_cells), width))
     return tuple(cells)
+
+
+def _split_link(path: str, number: int, source: str, located: tuple[int, int, Link],
+                diagnostics: list[Diagnostic]) -> None:
+    written = source[located[0]:located[1]]
+    diagnostics.append(Diagnostic(
+        path, number, f"table row: the `|` inside {written} is read as a cell border, so the link "
+        f"is split across cells; inside tables write {written.replace('|', chr(92) + '|')}", "table"))
 
 
 def _with_diagnostics(note: ParsedNote, extra: list[Diagnostic]) -> ParsedNote:

@@ -68,17 +68,28 @@ def slugify(value: str, separator: str = "-") -> str:
 
 
 def unique_ids(slugs: Iterable[str]) -> list[str]:
-    """Make ids unique within a page the way `toc.unique` does (`x`, `x_1`, `x_2`...)."""
+    """Make ids unique within a page the way `toc.unique` does (`x`, `x_1`, `x_2`...).
+
+    Like Python-Markdown, remember per base id how many suffixes are known to
+    be taken, so a page repeating one heading n times costs O(n), not O(n^2).
+    """
     used: set[str] = set()
+    taken: dict[str, int] = {}          # base id -> n such that base_1 ... base_n are all used
     out = []
     for slug in slugs:
         if slug in used or not slug:
             m = _IDCOUNT.match(slug)
             base, count = (m.group(1), int(m.group(2))) if m else (slug, 0)
+            known = taken.get(base, 0)
+            skip = count <= known or slug == f"{base}_{known + 1}"
+            if skip:
+                count = max(count, known)
             count += 1
             while f"{base}_{count}" in used:
                 count += 1
             slug = f"{base}_{count}"
+            if skip:
+                taken[base] = count
         used.add(slug)
         out.append(slug)
     return out

@@ -20,7 +20,23 @@ _FULL_LINE = re.compile(
 _FORMATTING = re.compile(r"[*_~`]")
 _NOT_KEY = re.compile(r"[^\w\s/-]")
 _SPACES = re.compile(r"\s+")
-_CLOSER = {"[": "]", "(": ")"}
+
+
+def _matching_brackets(text: str) -> dict[int, int]:
+    """Position of each `[` / `(` -> position of its closing bracket (same kind, nesting counted)."""
+    pairs: dict[int, int] = {}
+    open_square: list[int] = []
+    open_round: list[int] = []
+    for pos, ch in enumerate(text):
+        if ch == "[":
+            open_square.append(pos)
+        elif ch == "(":
+            open_round.append(pos)
+        elif ch == "]" and open_square:
+            pairs[open_square.pop()] = pos
+        elif ch == ")" and open_round:
+            pairs[open_round.pop()] = pos
+    return pairs
 
 
 def normalise_key(raw: str) -> str:
@@ -38,28 +54,24 @@ def find_fields(text: str, line: int, source: str | None = None) -> tuple[list[F
     source = text if source is None else source
     fields: list[Field] = []
     spans: list[tuple[int, int, str]] = []
-    for m in _INLINE_OPEN.finditer(text):
-        opener = text[m.start()]
-        closer = _CLOSER[opener]
-        depth = 0
-        end = -1
-        for pos in range(m.end(), len(text)):
-            ch = text[pos]
-            if ch == opener:
-                depth += 1
-            elif ch == closer:
-                if depth == 0:
-                    end = pos
-                    break
-                depth -= 1
-        if end < 0 or any(a <= m.start() < b for a, b, _ in spans):
-            continue
-        raw_key = m.group(1).strip()
-        key = normalise_key(raw_key)
-        if not key:
-            continue
-        fields.append(Field(key=key, raw_key=raw_key, value=source[m.end():end].strip(), line=line))
-        spans.append((m.end(), end, key))
+    if "[" in text or "(" in text:
+        closers: dict[int, int] | None = None
+        consumed = 0                    # a field inside another field's value is part of that value
+        for m in _INLINE_OPEN.finditer(text):
+            if m.start() < consumed:
+                continue
+            if closers is None:
+                closers = _matching_brackets(text)
+            end = closers.get(m.start(), -1)
+            if end < 0:
+                continue
+            raw_key = m.group(1).strip()
+            key = normalise_key(raw_key)
+            if not key:
+                continue
+            fields.append(Field(key=key, raw_key=raw_key, value=source[m.end():end].strip(), line=line))
+            spans.append((m.end(), end, key))
+            consumed = end
     if fields:
         return fields, spans
     m = _FULL_LINE.match(text)

@@ -7,6 +7,7 @@ out (see `kb.parse.scan`); they never see code.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from urllib.parse import unquote
 
 from kb.parse.note import Link
@@ -21,6 +22,7 @@ _MARKDOWN_LINK = re.compile(
 )
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _SIZE = re.compile(r"\d+(?:x\d+)?")
+_AFTER_ANY_END = 1 << 62                 # (position, this) sorts after every span starting at position
 
 
 def wikilink(inner: str, label: str | None, *, embed: bool, line: int, context: str,
@@ -102,7 +104,8 @@ def locate_links(text: str, line: int, context: str,
 
 
 def _key_at(keyed: list[tuple[int, int, str]], position: int) -> str | None:
-    for start, end, key in keyed:
-        if start <= position < end:
-            return key
+    """The key of the field value holding `position` (`keyed` is sorted and non-overlapping)."""
+    k = bisect_right(keyed, (position, _AFTER_ANY_END)) - 1
+    if k >= 0 and keyed[k][0] <= position < keyed[k][1]:
+        return keyed[k][2]
     return None
