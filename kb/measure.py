@@ -437,11 +437,14 @@ class _DataFlow:
         """Record one operation: the parameters it reads, the path its outputs inherit."""
         import torch
 
+        outputs = self._tensors(out)
+        if not outputs:   # .shape, .dim(), ...: nothing flows on
+            return
         inputs = self._tensors((args, kwargs))
         for tensor in inputs:
             if isinstance(tensor, torch.nn.Parameter):
                 self.used[id(tensor)] = tensor
-        self._set(self._tensors(out), self.path_of(inputs))
+        self._set(outputs, self.path_of(inputs))
 
     def remove_hooks(self) -> None:
         for hook in self._hooks:
