@@ -11,10 +11,12 @@ Conventions, for every model:
   and fc layers unless the model's spec says otherwise (the Transformer counts
   encoder and decoder layers). Projection shortcuts lie on a shorter path and
   auxiliary heads off the path, so neither counts.
-- **macs**: multiply-accumulates of one sample at the spec's input size, from
-  `torch.utils.flop_counter.FlopCounterMode` (convolutions and matrix products;
-  normalisation, activations and pooling are not counted). **flops** = 2 x macs,
-  the counter's own unit. Papers of the period say "FLOPs" for multiply-adds.
+- **macs**: multiply-accumulates of one sample at the spec's input size (the
+  Transformer: one sentence pair of 32 source and 32 target tokens), from
+  `torch.utils.flop_counter.FlopCounterMode`, which counts convolutions and
+  matrix products, not normalisation, activations or pooling. **flops** =
+  2 x macs, the counter's own unit. Papers of the period say "FLOPs" for
+  multiply-adds.
 - **output_shape**: from one forward run on a real CPU tensor (batch 1). The
   weights are zeros (one scalar broadcast to each shape, so they take no
   memory): the run proves the definition executes and checks its shapes; it

@@ -132,6 +132,9 @@ def transformer_base(vocab_size: int = 37000) -> Transformer:
     definition has 63,045,632 (18.9 M of them in the embedding); the paper's
     figure cannot be reached with the shared vocabulary it describes, and the
     paper does not say how it counted.
+
+    Multiply-adds depend on sentence length; kb measures one pair of 32 source
+    and 32 target tokens: 2.03 G, 0.61 G of them in the output projection.
     """
     return Transformer(TransformerConfig(vocab_size=vocab_size))
 
@@ -140,6 +143,7 @@ def transformer_big(vocab_size: int = 37000) -> Transformer:
     """Transformer big (Table 3): N=6, d_model 1024, d_ff 4096, h=16, dropout 0.3.
 
     Parameters: Table 3 says 213 M; this definition, with the shared
-    37,000-token embedding, has 214,171,648.
+    37,000-token embedding, has 214,171,648. Multiply-adds for one pair of 32
+    source and 32 target tokens: 6.89 G.
     """
     return Transformer(TransformerConfig(vocab_size=vocab_size, d_model=1024, d_ff=4096, heads=16, dropout=0.3))
