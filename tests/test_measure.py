@@ -203,6 +203,15 @@ def test_warm_measurements_do_not_import_torch(measured):
     assert result.stdout.split() == [str(len(PINNED)), "25557032", "False"]
 
 
+def test_warm_kb_models_command_does_not_import_torch(measured):
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "kb", "models", "--format", "json"],
+                            cwd=ROOT, capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+    assert "kb.measure" in imported and not [name for name in imported if name.split(".")[0] == "torch"]
+    assert len(json.loads(result.stdout)) == len(PINNED)
+
+
 def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path))
     cache_path().write_text("{not json", encoding="utf-8")
