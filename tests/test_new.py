@@ -316,3 +316,63 @@ def test_unknown_model_suggests_close_matches(vault, capsys):
     err = capsys.readouterr().err
     assert "no such reference model" in err and "resnet50" in err
     assert snapshot(vault) == before
+
+
+@pytest.fixture(scope="module")
+def measured():
+    from kb.measure import load_measurements
+
+    return load_measurements()
+
+
+@pytest.mark.parametrize("model_id", ["resnet50", "vgg16", "googlenet", "alexnet", "transformer_base", "resnet56"])
+def test_note_from_a_model_comes_out_all_verified(tmp_path, capsys, measured, model_id):
+    from kb.check import check_vault
+    from kb.models import FAMILIES, MODELS
+    from kb.vault import load_vault
+
+    root = tmp_path / "vault"
+    root.mkdir()
+    assert kb_new(root, "My note", "--model", model_id) == 0
+    report = check_vault(load_vault(root))
+    spec = MODELS[model_id]
+    family = FAMILIES[spec.family]
+    assert {v.verdict for v in report.verdicts} == {"verified"}, capsys.readouterr().out
+    # the key facts, every variant's params and layers, and the years are all checked claims
+    assert report.summary["verified"] >= 2 * len(family.variants) + 4
+    assert f"{report.summary['verified']} verified, 0 approximate" in capsys.readouterr().out
+
+    note = read(root, "My note")
+    assert note.frontmatter["model"] == model_id
+    assert note.frontmatter["year"] == family.year
+    facts = dict(rows(table(note, "Key facts")))
+    assert facts["Parameters"] == format_params(measured[model_id].params)
+    assert facts["Layers"] == str(measured[model_id].depth)
+    variants = rows(table(note, "Architecture variants"))
+    assert [row[0].strip("*") for row in variants] == [MODELS[v].name for v in family.variants]
+    sources = (root / "My note.md").read_text(encoding="utf-8").split("## Sources", 1)[1]
+    assert spec.paper.title in sources
+
+
+def test_resnet50_key_facts_match_the_published_count(tmp_path):
+    # torchvision's ResNet-50 has 25,557,032 parameters; 25.6M is that count to 0.1M
+    root = tmp_path / "vault"
+    root.mkdir()
+    assert kb_new(root, "ResNet", "--model", "ResNet-50") == 0
+    facts = dict(rows(table(read(root, "ResNet"), "Key facts")))
+    assert (facts["Reference model"], facts["Parameters"], facts["Layers"]) == ("ResNet-50", "25.6M", "50")
+
+
+def test_model_names_that_other_notes_answer_to_are_not_aliased(vault, capsys):
+    assert kb_new(vault, "Deep residual nets", "--model", "resnet50") == 0
+    err = capsys.readouterr().err
+    assert "alias 'ResNet' left out: ResNet.md already exists" in err
+    assert "alias 'ResNet-50' left out: ResNet.md already has the alias 'ResNet-50'" in err
+    assert read(vault, "Deep residual nets").aliases == ()
+
+
+def test_explicit_year_wins_over_the_family_year_and_is_checked(vault, capsys):
+    assert kb_new(vault, "Deep residual nets", "--model", "resnet50", "--year", "2016") == 1
+    out = capsys.readouterr().out
+    assert "year  2016 → contradicted" in out
+    assert read(vault, "Deep residual nets").frontmatter["year"] == 2016
