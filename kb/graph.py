@@ -10,11 +10,11 @@ Nodes:
 Every node has `id`, `kind`, `title` and `path`; notes also `aliases`, `tags`,
 `frontmatter` and `year` (see `kb.lineage` for where a year comes from).
 
-Edges: kind "link" or "embed" (one per written link, with `line`, `key` for
-links in frontmatter or inline fields, `label`, `heading`, `block`, `status` of
-the resolution and the source line as `context`), and kind "lineage" from
-predecessor to successor (one per pair, at the first statement's `file` and
-`line`, `statements` counting them all).
+Edges: kind "link" or "embed" (one per written link, with `line`, the
+resolution's `status`, the source line as `context`, and, when the link has
+them, `key` for links in frontmatter or inline fields, `label`, `heading`,
+`block`), and kind "lineage" from predecessor to successor (one per pair, at
+the first statement's `file` and `line`, `statements` counting them all).
 """
 
 from __future__ import annotations
@@ -75,10 +75,16 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
             target = node_id(r.target)
             if r.target in files and target not in G:
                 G.add_node(target, kind="file", title=posixpath.basename(r.target), path=r.target)
-        edges.append((node_id(r.source), target, {
-            "kind": "embed" if r.link.embed else "link", "line": r.link.line, "key": r.link.key,
-            "label": r.link.label, "heading": r.link.heading, "block": r.link.block,
-            "status": r.status, "context": r.link.context}))
+        link = r.link
+        data = {"kind": "embed" if link.embed else "link", "line": link.line, "status": r.status,
+                "context": link.context}
+        # Attributes most links lack are left out rather than stored as None (a 50,000-note
+        # vault has a million edges); `G.edges(data="key")` still reads them as None.
+        for name, value in (("key", link.key), ("label", link.label), ("heading", link.heading),
+                            ("block", link.block)):
+            if value is not None:
+                data[name] = value
+        edges.append((node_id(r.source), target, data))
     G.add_edges_from(edges)
 
     statements: dict[tuple[str, str], list] = defaultdict(list)
@@ -88,11 +94,8 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
     for (before, after), stated in statements.items():
         ends = [end if end in G else missing_node(end) for end in (before, after)]
         first = stated[0]
-        # "key" is set through the data dict: as a keyword, add_edge would take it for the
-        # multigraph's own edge key.
-        lineage_edges.append((*ends, {"kind": "lineage", "line": first.line, "key": None,
-                                      "file": first.file, "evidence": first.evidence,
-                                      "statements": len(stated)}))
+        lineage_edges.append((*ends, {"kind": "lineage", "line": first.line, "file": first.file,
+                                      "evidence": first.evidence, "statements": len(stated)}))
     G.add_edges_from(lineage_edges)
     return G
 

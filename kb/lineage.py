@@ -99,6 +99,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
         self_id = node_id(note.path)
         frontmatter_year = _year_of(note.frontmatter.get("year"))
         if frontmatter_year is not None:
+            # ParsedNote keeps no line per frontmatter key: point at the frontmatter itself.
             own_years[self_id] = StatedYear(frontmatter_year, note.path, 1, "frontmatter")
         for table in note.tables:
             rows = _lineage_rows(table, note.path, namer)
@@ -122,6 +123,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
 
     for r in resolutions:
         context = r.link.context
+        # "cessor" is in both role words: a cheap test that skips nearly every link.
         if "cessor" not in context.lower() or r.link.syntax == "frontmatter" or r.status == "self" \
                 or not _LIST_ITEM.match(context):
             continue

@@ -50,6 +50,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Iterable, Literal
 
 from kb.diagnostics import Diagnostic
@@ -288,10 +289,11 @@ def resolve_name(index: Index, name: str, source: str | None = None) -> Resoluti
 def resolve_vault(vault, index: Index | None = None) -> tuple[Resolution, ...]:
     """Resolve every link of every note, in (source, line) order."""
     index = index if index is not None else build_index(vault)
+    by_line = attrgetter("line")
     with paused_gc():
-        resolved = [resolve_link(index, link, note.path) for note in vault.notes for link in note.links]
-    resolved.sort(key=lambda r: (r.source, r.link.line))
-    return tuple(resolved)
+        return tuple(resolve_link(index, link, note.path)
+                     for note in sorted(vault.notes, key=attrgetter("path"))
+                     for link in sorted(note.links, key=by_line))
 
 
 def diagnostics(resolutions: Iterable[Resolution]) -> tuple[Diagnostic, ...]:

@@ -242,21 +242,26 @@ def _fingerprint() -> bytes:
 
 def _read_cache(path: Path) -> dict[str, ParsedNote]:
     """The cached notes by path, or {} when the cache is missing, damaged or from another kb."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
     header = len(_MAGIC) + 2 * _DIGEST_SIZE
-    if len(data) < header or not data.startswith(_MAGIC):
-        return {}
-    fingerprint = data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE]
-    checksum = data[len(_MAGIC) + _DIGEST_SIZE:header]
-    payload = memoryview(data)[header:]
-    if fingerprint != _fingerprint() or hashlib.sha256(payload).digest() != checksum:
-        return {}
     try:
-        notes = pickle.loads(payload)
-    except Exception:  # a payload that passed the checksum but still fails: never trust it
+        # One open file throughout: a cache replaced meanwhile (by an atomic rename) is
+        # not mixed with this one. The payload is checked, then unpickled, in streamed
+        # passes, so a large vault's cache is never held in memory as bytes too.
+        with open(path, "rb") as handle:
+            start = handle.read(header)
+            if len(start) < header or not start.startswith(_MAGIC):
+                return {}
+            fingerprint, checksum = start[len(_MAGIC):-_DIGEST_SIZE], start[-_DIGEST_SIZE:]
+            if fingerprint != _fingerprint():
+                return {}
+            digest = hashlib.sha256()
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+            if digest.digest() != checksum:
+                return {}
+            handle.seek(header)
+            notes = pickle.load(handle)
+    except Exception:  # unreadable, or a payload that passed the checksum yet fails: not trusted
         return {}
     if not isinstance(notes, dict) or not all(isinstance(n, ParsedNote) for n in notes.values()):
         return {}

@@ -38,7 +38,7 @@ def test_notes_missing_targets_and_linked_files_are_nodes(G):
 
 
 def test_edges_carry_kind_line_and_frontmatter_key(G):
-    edges = {(u, v, d["kind"], d["line"], d["key"]) for u, v, d in G.edges(data=True)
+    edges = {(u, v, d["kind"], d["line"], d.get("key")) for u, v, d in G.edges(data=True)
              if d["kind"] != "lineage"}
     assert ("ResNet", "Microsoft", "link", 6, None) in edges
     assert ("VGGNet", "img/vgg.png", "embed", 14, None) in edges
@@ -78,7 +78,7 @@ def test_json_is_node_link_data_with_id_kind_title_path(G):
     assert data["directed"] and data["multigraph"]
     for node in data["nodes"]:
         assert {"id", "kind", "title", "path"} <= node.keys()
-    assert any(link["key"] == "predecessors" for link in data["links"])
+    assert any(link.get("key") == "predecessors" for link in data["links"])
     back = from_json(data)
     assert sorted(back.edges(keys=True)) == sorted(G.edges(keys=True))
     assert back.nodes["ResNet"]["aliases"] == G.nodes["ResNet"]["aliases"]
