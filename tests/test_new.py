@@ -71,7 +71,8 @@ def test_plain_note_has_the_seed_layout(vault, capsys):
     assert [h.text for h in note.headings] == [
         "Key facts", "Architecture variants", "Lineage position", "Related", "Sources"]
     assert [c.text for c in table(note, "Key facts").header] == ["Metric", "Value"]
-    assert [c.text for c in table(note, "Architecture variants").header] == ["Model", "Layers", "Parameters"]
+    assert [c.text for c in table(note, "Architecture variants").header] == [
+        "Model", "Layers", "Parameters", "Multiply-adds"]
     assert rows(table(note, "Lineage position")) == [["", "**VGG**", ""]]
 
 
