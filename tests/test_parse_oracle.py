@@ -6,10 +6,11 @@ fenced and indented code, the code spans' contents, which lines form tables
 text). markdown-it is only the oracle here; kb never runs it on notes.
 
 The generator leaves out, on purpose, the corners `kb.parse.scan` documents
-as simplified: headings, tables, indented code or fences inside list items
-and block quotes, lazy continuation lines after a block quote, raw HTML
-blocks, link reference definitions, and backticks inside link destinations,
-autolinks or HTML tags (where markdown-it lets those win over code spans).
+as simplified: headings, tables and indented code inside block quotes, block
+structure nested more than one list deep, lazy continuation lines after a
+block quote or a list, raw HTML blocks, link reference definitions, and
+backticks inside link destinations, autolinks or HTML tags (where markdown-it
+lets those win over code spans).
 """
 
 from __future__ import annotations
@@ -160,6 +161,17 @@ def _list() -> st.SearchStrategy[str]:
     return st.lists(item, min_size=1, max_size=4).map("\n".join)
 
 
+def _item_with_blocks() -> st.SearchStrategy[str]:
+    """A list item whose content holds blocks, indented to the item's content column."""
+    def build(marker, first, gap, block):
+        pad = " " * (len(marker) + 1)
+        inner = "\n".join(pad + line if line else "" for line in block.split("\n"))
+        return marker + " " + first + gap + inner
+    inner_blocks = st.one_of(_paragraph(), _atx(), _fence(), _indented(), _table(), _setext())
+    return st.builds(build, st.sampled_from(["-", "*", "1.", "10)"]), _para_line, st.sampled_from(["\n", "\n\n"]),
+                     inner_blocks)
+
+
 def _quote() -> st.SearchStrategy[str]:
     line = st.one_of(_para_line.map(lambda s: "> " + s), st.just(">"), st.just("> ```"), st.just("> [[in quote]] #q"),
                      st.just("> > nested `code`"))
@@ -167,7 +179,7 @@ def _quote() -> st.SearchStrategy[str]:
 
 
 _blocks = st.one_of(
-    _paragraph(), _atx(), _setext(), _fence(), _indented(), _table(), _list(), _quote(),
+    _paragraph(), _atx(), _setext(), _fence(), _indented(), _table(), _list(), _item_with_blocks(), _quote(),
     st.sampled_from(["***", "---", "___", "- - -", " * * *"]),
 )
 # Lists and quotes are followed by a blank line (no lazy continuation into the next block).

@@ -17,9 +17,9 @@ What is followed exactly, at the top level of a note:
 
 Where the scanner deliberately simplifies CommonMark:
   - List items: headings, fences, tables and indented code inside an item are
-    found relative to the item's content column; block structure nested
-    deeper than that (a list inside a block quote inside a list...) is not
-    modelled beyond the innermost list column.
+    found relative to the item's content column (the oracle tests cover one
+    level of nesting); deeper structures (a quote inside a list inside a
+    quote...) are approximated by the innermost open list column.
   - Block quotes: inside `>` lines only fences are recognised (so code in a
     quote or callout never yields links); headings, tables and indented code
     inside a quote are read as text. Lazy continuation lines of a quote are
