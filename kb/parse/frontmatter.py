@@ -1,6 +1,8 @@
 """YAML frontmatter: the block between a first line `---` and the next `---` or `...`.
 
-Read with `yaml.safe_load` semantics (the libyaml loader when present). A
+Read with `yaml.safe_load` semantics: plain frontmatter by a small exact
+reader (tested against `yaml.safe_load`), anything else by libyaml's safe
+loader (the pure-Python one when libyaml is missing). A
 frontmatter that is not valid YAML, or not a mapping, yields a diagnostic at
 the offending line and an empty mapping; the body is parsed all the same.
 Repeated keys are reported (YAML keeps the last value; so does kb).
@@ -94,21 +96,9 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
     text = "\n".join(source)
     if not text.strip():
         return result
-    repeated: list[tuple[str, int]] = []
     key_lines, may_repeat = _scan_keys(source)
-    data = None if may_repeat else _simple_yaml(source, text)
     try:
-        if data is not None:
-            pass                    # the common case, read without libyaml
-        elif may_repeat:
-            loader = _DuplicateKeyLoader(text)
-            try:
-                data = loader.get_single_data()
-            finally:
-                loader.dispose()
-            repeated = loader.repeated
-        else:
-            data = yaml.load(text, Loader=_Loader)
+        data, repeated = _load(source, text, may_repeat)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -140,6 +130,20 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
             result.tags.extend(frontmatter_tags(data[name], key_lines.get(name, 2)))
     result.links = _links(data, source, key_lines)
     return result
+
+
+def _load(source: list[str], text: str, may_repeat: bool) -> tuple[Any, list[tuple[str, int]]]:
+    """The YAML value, and the (key, 0-based line) of every repeated key."""
+    if not may_repeat:
+        data = _simple_yaml(source, text)       # the common case, read without libyaml
+        if data is not None:
+            return data, []
+        return yaml.load(text, Loader=_Loader), []
+    loader = _DuplicateKeyLoader(text)
+    try:
+        return loader.get_single_data(), loader.repeated
+    finally:
+        loader.dispose()
 
 
 def _kind(value: object) -> str:
