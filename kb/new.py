@@ -219,9 +219,8 @@ def format_params(count: int | float) -> str:
 
 
 def format_macs(count: int | float) -> str:
-    """Multiply-accumulates to 0.1G (0.01G below one billion): 4,089,184,256 -> '4.1G'."""
-    billions = count / 1e9
-    return f"{billions:.1f}G" if billions >= 1 else f"{billions:.2f}G"
+    """Multiply-accumulates to 0.1G (0.1M below one billion): 4,089,184,256 -> '4.1G'."""
+    return f"{count / 1e9:.1f}G" if count >= 1e9 else f"{count / 1e6:.1f}M"
 
 
 def _paper_context(paper: Any) -> dict | None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb.cli import main
-from kb.new import NoteRequest, create_note, format_params, render_note, title_problem, _yaml_flow
+from kb.new import NoteRequest, _yaml_flow, format_macs, format_params, render_note, title_problem
 from kb.parse import parse_note
 
 SEED = Path(__file__).resolve().parent.parent / "notes" / "ResNet.md"
@@ -309,6 +309,8 @@ def test_format_params_rounds_to_the_stated_unit():
     assert format_params(25_557_032) == "25.6M"
     assert format_params(138_357_544) == "138.4M"
     assert format_params(269_722) == "0.27M"
+    assert format_macs(4_089_184_256) == "4.1G"
+    assert format_macs(40_551_040) == "40.6M"
 
 
 def test_unknown_model_suggests_close_matches(vault, capsys):
