@@ -109,7 +109,8 @@ def test_json_output_of_a_vault(capsys):
     assert code == 1 and data_summary_matches(data)
     claims = claims_by_place(data)
     assert claims[("Comparison.md", 6, "ResNet-18", "year")]["verdict"] == "contradicted"   # first published 2015
-    assert claims[("Comparison.md", 5, "ResNet-50", "top1_error")]["expected"] == pytest.approx(23.87)
+    accuracy = claims[("Comparison.md", 5, "ResNet-50", "top1_error")]
+    assert (accuracy["stated"], accuracy["expected"]) == ("76.1 (accuracy: error 23.9)", pytest.approx(23.87))
     assert claims[("AlexNet.md", 3, "AlexNet", "params")]["verdict"] == "approximate"       # frontmatter
     assert claims[("GoogLeNet.md", 16, "GoogLeNet", "layers")]["verdict"] == "verified"     # inline field
     assert claims[("Comparison.md", 8, "DenseNet-121", "params")]["evidence"] is None
