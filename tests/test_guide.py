@@ -9,6 +9,9 @@ itself is never written). In a console block:
   stands for any number of lines the guide leaves out;
 - `$ echo $?` shows the previous command's exit code; without it, the command
   must exit 0.
+
+A ```markdown block with a `title="notes/Name.md"` is a note the guide asks the
+reader to write: it is written there before the commands that follow it run.
 """
 
 from __future__ import annotations
@@ -43,12 +46,25 @@ class Command:
         return f"{self.page}:{self.line}: kb {shlex.join(self.argv)}"
 
 
-def guide_commands(path: Path) -> list[Command]:
+@dataclass
+class NoteFile:
+    page: str
+    line: int
+    path: str                               # relative to the folder the commands run in
+    text: str
+
+
+def guide_steps(path: Path) -> list[Command | NoteFile]:
+    """The notes to write and the commands to run, in the order the page shows them."""
     text = path.read_text(encoding="utf-8")
-    commands: list[Command] = []
+    commands: list[Command | NoteFile] = []
     for block in FENCE.finditer(text):
         info = block["info"].split()
         language = info[0] if info else ""
+        title = re.search(r'title="([^"]+\.md)"', block["info"])
+        if language in ("markdown", "md") and title:
+            commands.append(NoteFile(path.name, text.count("\n", 0, block.start()) + 1, title[1], block["body"]))
+            continue
         if language not in ("console", "bash", "sh", "shell"):
             continue
         first_line = text.count("\n", 0, block.start("body")) + 1
@@ -75,6 +91,10 @@ def guide_commands(path: Path) -> list[Command]:
             elif current is not None:
                 current.output = (current.output or []) + [line]
     return commands
+
+
+def guide_commands(path: Path) -> list[Command]:
+    return [step for step in guide_steps(path) if isinstance(step, Command)]
 
 
 def matches(expected: list[str], actual: list[str]) -> bool:
@@ -112,7 +132,12 @@ def test_guide_links_between_pages_resolve(page):
 def test_guide_commands_run_as_shown(page, tmp_path, monkeypatch):
     shutil.copytree(REPO / "notes", tmp_path / "notes")
     monkeypatch.chdir(tmp_path)
-    for command in guide_commands(page):
+    for command in guide_steps(page):
+        if isinstance(command, NoteFile):
+            target = tmp_path / command.path
+            assert not target.exists(), f"{command.page}:{command.line}: {command.path} exists already"
+            target.write_text(command.text, encoding="utf-8")
+            continue
         code, out, err = run_kb(command.argv)
         printed = (out + err).splitlines()
         assert code == command.exit_code, (
@@ -126,8 +151,11 @@ def test_extraction_reads_commands_outputs_and_exit_codes(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
         "Text\n\n```console\n$ kb new VGG\ncreated notes/VGG.md\n...\n$ kb new VGG\n$ echo $?\n2\n```\n\n"
-        "```bash\n# a comment\nkb check notes  # exits 0\npip install kb\n```\n\n```yaml\nrun: kb check\n```\n",
+        "```bash\n# a comment\nkb check notes  # exits 0\npip install kb\n```\n\n```yaml\nrun: kb check\n```\n"
+        '```markdown title="notes/Demo.md"\n| Metric | Value |\n```\n',
         encoding="utf-8")
+    assert [(s.line, s.path, s.text) for s in guide_steps(page) if isinstance(s, NoteFile)] == [
+        (21, "notes/Demo.md", "| Metric | Value |\n")]
     commands = guide_commands(page)
     assert [(c.line, c.argv, c.output, c.exit_code) for c in commands] == [
         (4, ["new", "VGG"], ["created notes/VGG.md", "..."], 0),
