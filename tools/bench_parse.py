@@ -157,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             examples = ", ".join(f"{s} -> {t}" for s, t in only[:3])
             print(f"  {label}: {len(only)}" + (f" (e.g. {examples})" if only else ""))
 
-        print(f"\nkb alone: cold = empty parse cache, warm = nothing changed since the last run\n{HEADER}")
+        print("\nkb alone: cold = empty parse cache, warm = nothing changed since the last run"
+              "\n(targets on 2 idle cores: 10,000 notes < 2.5 s cold, < 1 s warm; 50,000 < 12 s cold;"
+              " peak < 1 GB)")
+        print(HEADER)
         for count in args.sizes:
             vault = generate(count, work)
             floor = measure("floor", vault, work / "cache-unused")
