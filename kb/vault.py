@@ -15,6 +15,9 @@ truncated or garbled file is caught before unpickling), and a fingerprint of
 the kb version, the parser's source and the Python version (so a cache written
 by another kb is never reused). Anything that fails a check is discarded and
 rebuilt.
+
+When many notes must be parsed (a cold cache, PARALLEL_MIN_NOTES or more) and
+more than one CPU is available, they are parsed in worker processes.
 """
 
 from __future__ import annotations
