@@ -9,8 +9,8 @@ from a file is the line of a frontmatter key that states a claim, which the
 parsed note does not keep. Besides the verdicts, the report carries the
 vault's own diagnostics (unreadable files, bad frontmatter), the link
 diagnostics of `kb links`, and a `conflict` diagnostic on every claim that
-another note states differently (values neither of which admits the other),
-naming each place.
+another note states differently (values neither of which admits the other,
+not both verified by the evidence), naming each place.
 """
 
 from __future__ import annotations
@@ -178,16 +178,22 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
 
         reported = claims if selected is None else [c for c in claims if c.file in selected]
         references = load_references(measurements, ids=models_needed(reported, FAMILIES))
+    judged: dict[int, Verdict] = {}
+
+    def verdict_on(claim: Claim) -> Verdict:
+        if id(claim) not in judged:
+            judged[id(claim)] = judge(claim, *gather(claim, references))
+        return judged[id(claim)]
+
     groups = note_evidence(claims)
     others = _other_notes(groups)
-    conflicts = _conflicts(groups, selected)
+    conflicts = _conflicts(groups, selected, verdict_on)
 
     verdicts = []
     for claim in claims:
         if selected is not None and claim.file not in selected:
             continue
-        deciding, beside = gather(claim, references)
-        verdict = judge(claim, deciding, beside)
+        verdict = verdict_on(claim)
         extra = others.get(id(claim), ())
         if extra:
             verdict = replace(verdict, alternatives=verdict.alternatives + tuple(extra))
@@ -220,21 +226,30 @@ def _other_notes(groups) -> dict[int, list]:
     return found
 
 
-def _conflicts(groups, selected: frozenset[str] | None) -> list[Diagnostic]:
-    """Claims that other notes contradict: the same thing stated with values neither admits.
+def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Claim], Verdict]) -> list[Diagnostic]:
+    """Claims that other notes state otherwise, with values neither of which admits the other.
 
-    One diagnostic per claim, naming every place that states it otherwise.
+    Two different values that the evidence verifies both are no conflict: error
+    rates differ by protocol (10-crop, ensemble) and a family's depth by
+    variant. One diagnostic per claim, naming every place that states it otherwise.
     """
     found = []
     for members in groups.values():
         for claim, _ in members:
             if selected is not None and claim.file not in selected:
                 continue
-            elsewhere = [other for other, _ in members if other.file != claim.file
-                         and compare(claim.stated, other.stated.value) == "contradicted"
-                         and compare(other.stated, claim.stated.value) == "contradicted"]
+            elsewhere = {}
+            for other, _ in members:
+                if other.file == claim.file or (other.file, other.line, other.stated.text) in elsewhere:
+                    continue
+                if compare(claim.stated, other.stated.value) != "contradicted" or \
+                        compare(other.stated, claim.stated.value) != "contradicted":
+                    continue
+                if verdict_on(claim).verdict == "verified" and verdict_on(other).verdict == "verified":
+                    continue
+                elsewhere[(other.file, other.line, other.stated.text)] = other
             if elsewhere:
-                places = ", ".join(f"{other.stated.text} in {other.file}:{other.line}" for other in elsewhere)
+                places = ", ".join(f"{text} in {file}:{line}" for file, line, text in elsewhere)
                 found.append(Diagnostic(claim.file, claim.line, f"{_what(claim)}: {claim.stated.text} here, "
                                         f"but {places}", code="conflict", severity="warning"))
     return found

@@ -21,6 +21,7 @@ evidence says so.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,14 +194,24 @@ def models_needed(claims: Iterable[Claim], families: Mapping[str, Any]) -> set[s
     return needed
 
 
+def _same(subject: Subject) -> str:
+    """Who a claim is about, for comparing notes: the registry id, else the name as written, loosely."""
+    return subject.key or "?" + re.sub(r"[^0-9a-z]+", "", subject.text.casefold())
+
+
 def note_evidence(claims: Iterable[Claim]) -> dict[tuple, list[tuple[Claim, Evidence]]]:
-    """Claims grouped by what they state (subject, attribute, compared-with), each as note evidence."""
+    """Claims grouped by what they state (subject, attribute, compared-with), each as note evidence.
+
+    Architectures the registry does not know are grouped by name, so two notes
+    disagreeing about one are found too. Bounds state no single value and are left out.
+    """
     groups: dict[tuple, list[tuple[Claim, Evidence]]] = defaultdict(list)
     for claim in claims:
-        if claim.subject.key is None or claim.stated.bound is not None:
+        if claim.stated.bound is not None:
             continue
-        key = (claim.subject.key, claim.attribute, claim.ratio_of,
-               claim.ratio_reference.key if claim.ratio_reference else None, claim.ratio_direction)
-        groups[key].append((claim, Evidence("note", claim.stated.value, claim.subject.key,
+        key = (_same(claim.subject), claim.attribute, claim.ratio_of,
+               _same(claim.ratio_reference) if claim.ratio_reference else None, claim.ratio_direction,
+               claim.dataset)
+        groups[key].append((claim, Evidence("note", claim.stated.value, claim.subject.key or claim.subject.text,
                                             f"{claim.file}:{claim.line}", claim.stated.text)))
     return groups

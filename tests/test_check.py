@@ -253,3 +253,22 @@ def test_colour_needs_a_terminal_and_no_NO_COLOR(monkeypatch):
     import io
     monkeypatch.delenv("NO_COLOR")
     assert not use_colour(io.StringIO())
+
+
+def test_different_values_the_evidence_verifies_both_are_no_conflict():
+    ten_crop = ParsedNote(path="A.md", title="A", tables=(
+        table(3, ("Model", "Top-5 error", "Layers"), ("ResNet-152", "5.71%", ""), ("VGGNet", "", "16")),))
+    single = ParsedNote(path="B.md", title="B", tables=(
+        table(3, ("Model", "Top-5 error", "Layers"), ("ResNet-152", "4.49%", ""), ("VGGNet", "", "19")),))
+    report = check(ten_crop, single)
+    assert [v.verdict for v in report.verdicts] == ["verified"] * 4
+    assert not [d for d in report.diagnostics if d.code == "conflict"]
+
+
+def test_notes_disagreeing_about_an_unknown_architecture_conflict():
+    a = ParsedNote(path="A.md", title="A", tables=(table(3, ("Model", "Params"), ("DenseNet-121", "8.0M")),))
+    b = ParsedNote(path="B.md", title="B", tables=(table(3, ("Model", "Params"), ("**densenet 121**", "7.0M")),))
+    report = check(a, b)
+    assert [v.verdict for v in report.verdicts] == ["unverifiable", "unverifiable"]
+    assert [(d.file, d.line, d.code) for d in report.diagnostics] == [("A.md", 5, "conflict"), ("B.md", 5, "conflict")]
+    assert "7.0M in B.md:5" in report.diagnostics[0].message
