@@ -8,10 +8,14 @@ itself is never written). In a console block:
   compared line by line with what it printed (stdout, then stderr); a line `...`
   stands for any number of lines the guide leaves out;
 - `$ echo $?` shows the previous command's exit code; without it, the command
-  must exit 0.
+  must exit 0;
+- `$ pip install -e DIR` installs the package the guide wrote in DIR the way pip
+  would for kb: its folder goes on sys.path and its entry points are registered
+  (a dist-info folder beside it), so `kb.models` plugins load.
 
-A ```markdown block with a `title="notes/Name.md"` is a note the guide asks the
-reader to write: it is written there before the commands that follow it run.
+A fenced block with `title="PATH"` (a note, a package module, a pyproject.toml)
+is a file the guide asks the reader to write: it is written at PATH before the
+commands after it run.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import io
 import re
 import shlex
 import shutil
+import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import kb.models
 from kb.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,23 +54,33 @@ class Command:
 
 
 @dataclass
-class NoteFile:
+class GuideFile:
     page: str
     line: int
     path: str                               # relative to the folder the commands run in
     text: str
 
 
-def guide_steps(path: Path) -> list[Command | NoteFile]:
-    """The notes to write and the commands to run, in the order the page shows them."""
+@dataclass
+class Install:
+    page: str
+    line: int
+    path: str                               # the project folder (with a pyproject.toml)
+
+
+Step = Command | GuideFile | Install
+
+
+def guide_steps(path: Path) -> list[Step]:
+    """The files to write and the commands to run, in the order the page shows them."""
     text = path.read_text(encoding="utf-8")
-    commands: list[Command | NoteFile] = []
+    steps: list[Step] = []
     for block in FENCE.finditer(text):
         info = block["info"].split()
         language = info[0] if info else ""
-        title = re.search(r'title="([^"]+\.md)"', block["info"])
-        if language in ("markdown", "md") and title:
-            commands.append(NoteFile(path.name, text.count("\n", 0, block.start()) + 1, title[1], block["body"]))
+        title = re.search(r'title="([^"]+)"', block["info"])
+        if title:
+            steps.append(GuideFile(path.name, text.count("\n", 0, block.start()) + 1, title[1], block["body"]))
             continue
         if language not in ("console", "bash", "sh", "shell"):
             continue
@@ -75,26 +92,42 @@ def guide_steps(path: Path) -> list[Command | NoteFile]:
             if language != "console":
                 words = shlex.split(line, comments=True)
                 if words and words[0] == "kb":
-                    commands.append(Command(path.name, first_line + offset, words[1:]))
+                    steps.append(Command(path.name, first_line + offset, words[1:]))
             elif line.startswith("$ "):
                 words = shlex.split(line[2:])
                 awaiting_exit_code = words == ["echo", "$?"]
                 if awaiting_exit_code:
                     assert current is not None, f"{where}: `echo $?` follows no kb command"
                     continue
-                current = Command(path.name, first_line + offset, words[1:]) if words[:1] == ["kb"] else None
-                if current:
-                    commands.append(current)
+                current = None
+                if words[:1] == ["kb"]:
+                    current = Command(path.name, first_line + offset, words[1:])
+                    steps.append(current)
+                elif words[:3] == ["pip", "install", "-e"] and len(words) == 4:
+                    steps.append(Install(path.name, first_line + offset, words[3]))
             elif awaiting_exit_code:
                 current.exit_code = int(line)
                 awaiting_exit_code, current = False, None
             elif current is not None:
                 current.output = (current.output or []) + [line]
-    return commands
+    return steps
 
 
 def guide_commands(path: Path) -> list[Command]:
     return [step for step in guide_steps(path) if isinstance(step, Command)]
+
+
+def install_editable(project: Path, site: Path) -> None:
+    """What `pip install -e` does that kb sees: the modules importable, the entry points registered."""
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dist = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n")
+    groups = meta.get("entry-points", {})
+    (dist / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in entries.items())
+        for group, entries in groups.items()))
+    sys.path[:0] = [str(project), str(site)]
 
 
 def matches(expected: list[str], actual: list[str]) -> bool:
@@ -128,23 +161,39 @@ def test_guide_links_between_pages_resolve(page):
         assert (GUIDE / target).is_file(), f"{page.name}: link to missing page {target}"
 
 
+@pytest.fixture
+def isolated_imports():
+    """Packages a page installs are forgotten afterwards: sys.path, modules and kb.models plugins."""
+    path, modules = list(sys.path), set(sys.modules)
+    yield
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+    kb.models.reload_plugins()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[page.stem for page in PAGES])
-def test_guide_commands_run_as_shown(page, tmp_path, monkeypatch):
+def test_guide_commands_run_as_shown(page, tmp_path, monkeypatch, isolated_imports):
     shutil.copytree(REPO / "notes", tmp_path / "notes")
     monkeypatch.chdir(tmp_path)
-    for command in guide_steps(page):
-        if isinstance(command, NoteFile):
-            target = tmp_path / command.path
-            assert not target.exists(), f"{command.page}:{command.line}: {command.path} exists already"
-            target.write_text(command.text, encoding="utf-8")
+    for step in guide_steps(page):
+        if isinstance(step, GuideFile):
+            target = tmp_path / step.path
+            assert not target.exists(), f"{step.page}:{step.line}: {step.path} exists already"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(step.text, encoding="utf-8")
             continue
-        code, out, err = run_kb(command.argv)
+        if isinstance(step, Install):
+            install_editable(tmp_path / step.path, tmp_path / "site-packages")
+            kb.models.reload_plugins()
+            continue
+        code, out, err = run_kb(step.argv)
         printed = (out + err).splitlines()
-        assert code == command.exit_code, (
-            f"{command.where()} exited {code}, the guide says {command.exit_code}\n{out}{err}")
-        if command.output is not None:
-            assert matches(command.output, printed), (
-                f"{command.where()} printed:\n{out}{err}\nthe guide shows:\n" + "\n".join(command.output))
+        assert code == step.exit_code, (
+            f"{step.where()} exited {code}, the guide says {step.exit_code}\n{out}{err}")
+        if step.output is not None:
+            assert matches(step.output, printed), (
+                f"{step.where()} printed:\n{out}{err}\nthe guide shows:\n" + "\n".join(step.output))
 
 
 def test_extraction_reads_commands_outputs_and_exit_codes(tmp_path):
@@ -154,7 +203,7 @@ def test_extraction_reads_commands_outputs_and_exit_codes(tmp_path):
         "```bash\n# a comment\nkb check notes  # exits 0\npip install kb\n```\n\n```yaml\nrun: kb check\n```\n"
         '```markdown title="notes/Demo.md"\n| Metric | Value |\n```\n',
         encoding="utf-8")
-    assert [(s.line, s.path, s.text) for s in guide_steps(page) if isinstance(s, NoteFile)] == [
+    assert [(s.line, s.path, s.text) for s in guide_steps(page) if isinstance(s, GuideFile)] == [
         (21, "notes/Demo.md", "| Metric | Value |\n")]
     commands = guide_commands(page)
     assert [(c.line, c.argv, c.output, c.exit_code) for c in commands] == [

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
         description="Write VAULT/TITLE.md from a template in the vault's style and check it. "
                     "With --model, the tables start out filled with the reference model's measured values. "
                     "Exit 0 when the note is written and none of its claims is contradicted, 1 when one is, "
-                    "2 when nothing was written (bad title, existing note, template error).")
+                    "2 when it could not be written (bad title, existing note, template error) or checked.")
     parser.add_argument("title", metavar="TITLE", help="the note title, which becomes its file name")
     parser.add_argument("--model", metavar="ID",
                         help="fill the tables from this reference model and its family (see `kb models`)")
