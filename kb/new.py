@@ -42,7 +42,7 @@ import difflib
 import re
 import traceback
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -117,7 +117,7 @@ class CreatedNote:
     path: Path                          # the file written
     relpath: str                        # relative to the vault, POSIX
     template: str                       # the template it was rendered from, as shown to the user
-    notices: tuple[str, ...] = field(default=())  # what was adjusted on the way (aliases left out, ...)
+    notices: tuple[str, ...] = ()       # what was adjusted on the way (aliases left out, ...)
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -223,20 +223,12 @@ def format_macs(count: int | float) -> str:
     return f"{count / 1e9:.1f}G" if count >= 1e9 else f"{count / 1e6:.1f}M"
 
 
-def _paper_context(paper: Any) -> dict | None:
-    if paper is None:
-        return None
-    if isinstance(paper, str):
-        return {"title": paper, "authors": "", "year": None, "venue": "", "citation": paper}
-    fields = paper if isinstance(paper, Mapping) else {
-        name: getattr(paper, name) for name in ("title", "authors", "year", "venue", "url") if hasattr(paper, name)}
-    title, authors = fields.get("title", ""), fields.get("authors", "")
-    year, venue, url = fields.get("year"), fields.get("venue", ""), fields.get("url", "")
-    if isinstance(authors, (list, tuple)):
-        authors = ", ".join(authors)
-    parts = [authors, f'"{title}"' if title else "", venue, str(year) if year else ""]
-    citation = ", ".join(part for part in parts if part) + (f" — {url}" if url else "")
-    return {"title": title, "authors": authors, "year": year, "venue": venue, "url": url, "citation": citation}
+def _paper_context(paper) -> dict:
+    """A `kb.models.Paper` for templates, with a ready-made citation line."""
+    parts = [paper.authors, f'"{paper.title}"', paper.venue, str(paper.year)]
+    citation = ", ".join(part for part in parts if part) + (f" — {paper.url}" if paper.url else "")
+    return {"title": paper.title, "authors": paper.authors, "year": paper.year, "venue": paper.venue,
+            "url": paper.url, "citation": citation}
 
 
 def _model_row(spec, measurement, *, reference: bool) -> dict:
@@ -288,7 +280,7 @@ def note_context(request: NoteRequest, vault, *, today: dt.date | None = None) -
             family = {"id": family_spec.id, "name": family_spec.name, "year": family_spec.year}
             if year is None:
                 year = family_spec.year
-        paper = _paper_context(spec.paper or (family_spec.paper if family_spec else None))
+        paper = _paper_context(spec.paper)
         for name in (family_spec.name if family_spec else None, spec.name):
             if name and _name_key(name) != _name_key(request.title) and name not in aliases:
                 aliases.append(name)
@@ -343,12 +335,10 @@ def _predecessor(name: str, vault) -> dict:
 
 
 def _family_year(name: str) -> int | None:
-    try:
-        from kb.models import find_family
-    except ImportError:
-        return None
+    from kb.models import find_family
+
     family = find_family(name)
-    return getattr(family, "year", None) if family else None
+    return family.year if family else None
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -435,13 +425,13 @@ def create_note(vault_root: Path, request: NoteRequest, *, today: dt.date | None
 
     root = Path(vault_root)
     target = root / f"{title}.md"
-    if target.resolve().parent != root.resolve():  # titles are checked above; this guards the invariant
+    if (root.resolve() / target.name).parent != root.resolve():  # check_title makes this hold; kept as a guard
         raise KbError(f"{title!r} cannot be a note title: it would land outside the vault")
     vault = load_vault(root)
     clashes = find_clashes(vault, [title])
     if clashes:
         raise KbError(f"a note named {title!r} exists: " + "; ".join(map(str, clashes)))
-    if target.exists():  # a file the vault does not list as a note (hidden folder, not .md text)
+    if target.exists() or target.is_symlink():  # a file the vault does not list as a note
         raise KbError(f"{target.name} already exists in the vault")
 
     template = choose_template(root, request.template)

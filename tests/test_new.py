@@ -379,3 +379,13 @@ def test_explicit_year_wins_over_the_family_year_and_is_checked(vault, capsys):
     out = capsys.readouterr().out
     assert "year  2016 → contradicted" in out
     assert read(vault, "Deep residual nets").frontmatter["year"] == 2016
+
+
+def test_symlink_named_like_the_note_is_not_followed(vault, tmp_path, capsys):
+    outside = tmp_path / "outside.md"
+    (vault / "VGG.md").symlink_to(outside)  # dangling: writing through it would create a file outside
+    before = snapshot(vault)
+    assert kb_new(vault, "VGG") == 2
+    assert "VGG.md already exists" in capsys.readouterr().err
+    assert not outside.exists()
+    assert snapshot(vault) == before
