@@ -162,13 +162,14 @@ def test_guide_links_between_pages_resolve(page):
 
 
 @pytest.fixture
-def isolated_imports():
-    """Packages a page installs are forgotten afterwards: sys.path, modules and kb.models plugins."""
-    path, modules = list(sys.path), set(sys.modules)
+def isolated_imports(tmp_path):
+    """Packages a page installs are forgotten afterwards: sys.path, their modules, kb.models plugins."""
+    path = list(sys.path)
     yield
     sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        del sys.modules[name]
+    for name, module in list(sys.modules.items()):
+        if Path(getattr(module, "__file__", None) or "/").is_relative_to(tmp_path):
+            del sys.modules[name]
     kb.models.reload_plugins()
 
 
