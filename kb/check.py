@@ -26,7 +26,7 @@ from pathlib import Path
 
 from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
-from kb.evidence import References, gather, models_needed, note_evidence
+from kb.evidence import References, gather, models_needed, note_evidence, same_statements
 from kb.parse.note import Link, ParsedNote
 from kb.verdicts import VERDICTS, Verdict, compare, judge
 
@@ -185,8 +185,8 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
             judged[id(claim)] = judge(claim, *gather(claim, references))
         return judged[id(claim)]
 
-    groups = note_evidence(claims)
-    others = _other_notes(groups)
+    groups = [_by_statement(members) for members in same_statements(claims).values() if len(members) > 1]
+    others = _other_notes(groups, selected)
     conflicts = _conflicts(groups, selected, verdict_on)
 
     verdicts = []
@@ -195,8 +195,9 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
             continue
         verdict = verdict_on(claim)
         extra = others.get(id(claim), ())
-        if extra:
-            verdict = replace(verdict, alternatives=verdict.alternatives + tuple(extra))
+        if extra:   # built directly: dataclasses.replace is slow enough to show on a large vault
+            verdict = Verdict(verdict.claim, verdict.verdict, verdict.expected, verdict.evidence,
+                              verdict.alternatives + tuple(extra), verdict.explanation)
         verdicts.append(verdict)
 
     diagnostics = [d for d in (*vault.diagnostics, *link_diagnostics(resolutions), *conflicts)
@@ -215,15 +216,46 @@ def _selected(vault, only) -> frozenset[str] | None:
     return frozenset(vault.note(path).path for path in paths)
 
 
-def _other_notes(groups) -> dict[int, list]:
-    """For each claim, what other notes state about the same thing."""
+MAX_PLACES = 5      # other notes named per claim; a vault may repeat one figure in thousands
+
+
+def _by_statement(members: list[Claim]) -> dict[tuple, list[Claim]]:
+    """Claims about one thing, bucketed by the statement they make (value, precision, hedge)."""
+    buckets: dict[tuple, list[Claim]] = {}
+    for claim in members:
+        buckets.setdefault((claim.stated.value, claim.stated.step, claim.stated.hedged), []).append(claim)
+    return buckets
+
+
+def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, list]:
+    """For each claim, what other notes state about the same thing: one place per other statement."""
     found: dict[int, list] = {}
-    for members in groups.values():
-        for claim, _ in members:
-            elsewhere = [evidence for other, evidence in members if other.file != claim.file]
-            if elsewhere:
-                found[id(claim)] = elsewhere
+    for buckets in groups:
+        # Each statement's first place, and its first place in another file than that.
+        firsts = []
+        for claims in buckets.values():
+            first = claims[0]
+            second = next((c for c in claims if c.file != first.file), None)
+            firsts.append((first, note_evidence(first), second, note_evidence(second) if second else None))
+        for claims in buckets.values():
+            for claim in claims:
+                if selected is not None and claim.file not in selected:
+                    continue
+                elsewhere = [evidence if first.file != claim.file else second_evidence
+                             for first, evidence, second, second_evidence in firsts
+                             if first.file != claim.file or second is not None]
+                if elsewhere:
+                    found[id(claim)] = elsewhere[:MAX_PLACES]
     return found
+
+
+def _disagree(a: Claim, b: Claim) -> bool:
+    """Neither stated value admits the other: they differ by the unit of each, or more."""
+    gap, unit = abs(a.stated.value - b.stated.value), max(a.stated.step, b.stated.step)
+    if abs(gap - unit) > 1e-9 * unit:       # clear of the boundary, floats decide
+        return gap > unit
+    return compare(a.stated, b.stated.value) == "contradicted" and \
+        compare(b.stated, a.stated.value) == "contradicted"
 
 
 def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Claim], Verdict]) -> list[Diagnostic]:
@@ -231,27 +263,28 @@ def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Cl
 
     Two different values that the evidence verifies both are no conflict: error
     rates differ by protocol (10-crop, ensemble) and a family's depth by
-    variant. One diagnostic per claim, naming every place that states it otherwise.
+    variant. One diagnostic per claim, naming the places that state it otherwise.
     """
     found = []
-    for members in groups.values():
-        for claim, _ in members:
-            if selected is not None and claim.file not in selected:
-                continue
-            elsewhere = {}
-            for other, _ in members:
-                if other.file == claim.file or (other.file, other.line, other.stated.text) in elsewhere:
+    for buckets in groups:
+        if len(buckets) < 2:
+            continue
+        verified = {key: verdict_on(claims[0]).verdict == "verified" for key, claims in buckets.items()}
+        clashes = {a: [b for b in buckets if b != a and not (verified[a] and verified[b])
+                       and _disagree(buckets[a][0], buckets[b][0])]
+                   for a in buckets}
+        for a, claims in buckets.items():
+            for claim in claims:
+                if selected is not None and claim.file not in selected:
                     continue
-                if compare(claim.stated, other.stated.value) != "contradicted" or \
-                        compare(other.stated, claim.stated.value) != "contradicted":
+                places = list(dict.fromkeys((other.file, other.line, other.stated.text)
+                                            for b in clashes[a] for other in buckets[b] if other.file != claim.file))
+                if not places:
                     continue
-                if verdict_on(claim).verdict == "verified" and verdict_on(other).verdict == "verified":
-                    continue
-                elsewhere[(other.file, other.line, other.stated.text)] = other
-            if elsewhere:
-                places = ", ".join(f"{text} in {file}:{line}" for file, line, text in elsewhere)
+                named = ", ".join(f"{text} in {file}:{line}" for file, line, text in places[:MAX_PLACES])
+                more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
                 found.append(Diagnostic(claim.file, claim.line, f"{_what(claim)}: {claim.stated.text} here, "
-                                        f"but {places}", code="conflict", severity="warning"))
+                                        f"but {named}{more}", code="conflict", severity="warning"))
     return found
 
 

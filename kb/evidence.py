@@ -199,19 +199,24 @@ def _same(subject: Subject) -> str:
     return subject.key or "?" + re.sub(r"[^0-9a-z]+", "", subject.text.casefold())
 
 
-def note_evidence(claims: Iterable[Claim]) -> dict[tuple, list[tuple[Claim, Evidence]]]:
-    """Claims grouped by what they state (subject, attribute, compared-with), each as note evidence.
+def same_statements(claims: Iterable[Claim]) -> dict[tuple, list[Claim]]:
+    """Claims grouped by what they are about (subject, attribute, compared-with, benchmark).
 
     Architectures the registry does not know are grouped by name, so two notes
     disagreeing about one are found too. Bounds state no single value and are left out.
     """
-    groups: dict[tuple, list[tuple[Claim, Evidence]]] = defaultdict(list)
+    groups: dict[tuple, list[Claim]] = defaultdict(list)
     for claim in claims:
         if claim.stated.bound is not None:
             continue
         key = (_same(claim.subject), claim.attribute, claim.ratio_of,
                _same(claim.ratio_reference) if claim.ratio_reference else None, claim.ratio_direction,
                claim.dataset)
-        groups[key].append((claim, Evidence("note", claim.stated.value, claim.subject.key or claim.subject.text,
-                                            f"{claim.file}:{claim.line}", claim.stated.text)))
+        groups[key].append(claim)
     return groups
+
+
+def note_evidence(claim: Claim) -> Evidence:
+    """What a note states, as evidence shown beside a claim about the same thing elsewhere."""
+    return Evidence("note", claim.stated.value, claim.subject.key or claim.subject.text,
+                    f"{claim.file}:{claim.line}", claim.stated.text)
