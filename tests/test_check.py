@@ -272,3 +272,14 @@ def test_notes_disagreeing_about_an_unknown_architecture_conflict():
     assert [v.verdict for v in report.verdicts] == ["unverifiable", "unverifiable"]
     assert [(d.file, d.line, d.code) for d in report.diagnostics] == [("A.md", 5, "conflict"), ("B.md", 5, "conflict")]
     assert "7.0M in B.md:5" in report.diagnostics[0].message
+
+
+def test_a_figure_repeated_in_many_notes_is_named_a_few_times_then_counted():
+    notes = [ParsedNote(path=f"N{i}.md", title=f"N{i}", tables=(
+        table(3, ("Model", "Params"), ("DenseNet-121", f"{i + 1}M")),)) for i in range(8)]
+    report = check(*notes, only="N0.md")
+    (conflict,) = report.diagnostics
+    assert conflict.message.startswith("DenseNet-121 params: 1M here, but 2M in N1.md:5, 3M in N2.md:5")
+    assert conflict.message.endswith("6M in N5.md:5 and 2 more")
+    (verdict,) = report.verdicts
+    assert [e.source for e in verdict.alternatives] == [f"N{i}.md:5" for i in range(1, 6)]
