@@ -13,9 +13,9 @@ itself is never written). In a console block:
   would for kb: its folder goes on sys.path and its entry points are registered
   (a dist-info folder beside it), so `kb.models` plugins load.
 
-A fenced block with `title="PATH"` (a note, a package module, a pyproject.toml)
-is a file the guide asks the reader to write: it is written at PATH before the
-commands after it run.
+A fenced block with `title="PATH"` in its info string (a note, a package
+module, a pyproject.toml) is a file the guide asks the reader to write: it is
+written at PATH before the commands after it run.
 """
 
 from __future__ import annotations
