@@ -389,3 +389,32 @@ def test_symlink_named_like_the_note_is_not_followed(vault, tmp_path, capsys):
     assert "VGG.md already exists" in capsys.readouterr().err
     assert not outside.exists()
     assert snapshot(vault) == before
+
+
+def test_clash_ignores_unicode_normalisation(vault, capsys):
+    import unicodedata
+
+    (vault / "Réseau.md").write_text("# Réseau\n", encoding="utf-8")
+    before = snapshot(vault)
+    assert kb_new(vault, unicodedata.normalize("NFD", "RÉSEAU")) == 2
+    assert "Réseau.md already exists" in capsys.readouterr().err
+    assert snapshot(vault) == before
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_any_title_is_refused_or_lands_in_the_vault_under_its_name(tmp_path_factory, title):
+    from kb.errors import KbError
+    from kb.new import create_note
+
+    root = tmp_path_factory.mktemp("vault")
+    try:
+        created = create_note(root, NoteRequest(title=title))
+    except KbError as error:
+        assert title_problem(title) is not None and title_problem(title) in str(error)
+        assert list(root.iterdir()) == []
+        return
+    assert title_problem(title) is None
+    assert [p.name for p in root.iterdir()] == [f"{title}.md"]
+    assert created.path == root / f"{title}.md"
+    assert read(root, title).title == title
