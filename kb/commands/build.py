@@ -58,14 +58,18 @@ def config_file(given: str | None) -> Path:
 def load_site_config(config_path: Path, vault: Path, site_dir: Path | None):
     """mkdocs' own configuration loading, with the vault as docs_dir; a config without kb is refused."""
     from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.exceptions import Abort, ConfigurationError
 
+    if site_dir is not None and (site_dir.resolve() == vault.resolve() or vault.resolve() in site_dir.resolve().parents):
+        raise KbError(f"--site-dir {site_dir}: inside the vault {vault}/ (kb never writes into a vault)")
     overrides = {"docs_dir": str(vault.resolve())}
     if site_dir is not None:
         overrides["site_dir"] = str(site_dir.resolve())
     try:
         config = load_config(config_file=str(config_path), **overrides)
     except ConfigurationError as error:
+        raise KbError(f"{config_path}: {error}") from None
+    except Abort as error:   # mkdocs has logged what is wrong with the configuration
         raise KbError(f"{config_path}: {error}") from None
     if "kb" not in config.plugins:
         raise KbError(f"{config_path}: the kb plugin is not enabled (add `- kb` under `plugins:`)")
@@ -121,9 +125,6 @@ def run(args: argparse.Namespace) -> int:
     handler = log_to_stderr(args.quiet)
     try:
         config = load_site_config(config_path, vault, site_dir)
-        if Path(config.site_dir).resolve() == vault.resolve() or \
-                vault.resolve() in Path(config.site_dir).resolve().parents:
-            raise KbError(f"--site-dir {config.site_dir}: inside the vault {vault}/ (kb never writes into a vault)")
         build_site(config)
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)

@@ -52,6 +52,7 @@ GUIDE = Path(__file__).resolve().parent.parent / "guide"
 ASSET_DIR = "assets/kb"
 NEEDED_EXTENSIONS = ("attr_list", "md_in_html", "tables", "toc")
 SECTION_TITLES = {"guide": "Guide", "models": "Reference models"}
+FOOTER_MARK = "<!-- kb:footer -->"
 
 
 class KbConfig(base.Config):
@@ -65,6 +66,10 @@ class KbConfig(base.Config):
     """Add kb's user guide under guide/."""
     folder = c.Type(str, default="kb")
     """Folder of the generated pages in the site."""
+    nav_group_size = c.Type(int, default=30)
+    """A folder with more notes than this is shown in the navigation as alphabetical groups of at most
+    this many (every page carries its folder's navigation, so a flat folder of 1,000 notes would put
+    1,000 links on each page); 0 keeps folders flat."""
 
 
 @dataclass
@@ -80,6 +85,8 @@ class BuildState:
     linker: Linker
     badges: dict[str, BadgeIndex] = field(default_factory=dict)
     note_files: dict[str, File] = field(default_factory=dict)
+    links_to: dict[str, list] = field(default_factory=dict)     # note path -> resolutions leading to it
+    footers: dict[str, str] = field(default_factory=dict)       # note path -> footer HTML, set per page
 
 
 class KbPlugin(BasePlugin[KbConfig]):
@@ -87,6 +94,7 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def __init__(self) -> None:
         self.state: BuildState | None = None
+        self._files: Files | None = None
         self.report = None          # the last build's CheckReport, read by `kb build`
 
     # ------------------------------------------------------------------ config
@@ -110,6 +118,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         except KbError as error:
             raise PluginError(f"kb: {error}") from error
         state = self.state
+        self._files = files
         state.note_files = {path: files.get_file_from_path(path) for path in state.notes
                             if files.get_file_from_path(path) is not None}
         folder = self.config.folder.strip("/")
@@ -230,8 +239,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         for verdict in verdicts:
             grouped.setdefault(verdict.claim.file, []).append(verdict)
         badges = {path: BadgeIndex.of(group) for path, group in grouped.items()}
+        links_to: dict[str, list] = {}
+        for resolution in resolutions:
+            if resolution.target is not None:
+                links_to.setdefault(resolution.target, []).append(resolution)
         return BuildState(vault=vault, notes=notes, resolutions=tuple(resolutions), graph=graph, report=report,
-                          measurements=measurements, linker=linker, badges=badges)
+                          measurements=measurements, linker=linker, badges=badges, links_to=links_to)
 
     def _measurements(self) -> dict[str, Any]:
         """Cached measurements (measuring the rest when `measure` is on); a build never fails for want of them."""
@@ -381,6 +394,8 @@ class KbPlugin(BasePlugin[KbConfig]):
                     retitle(item.children)
 
         retitle(nav.items)
+        if self.config.nav_group_size > 0:
+            nav.items = group_pages(nav.items, self.config.nav_group_size, parent=None)
         return nav
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -392,10 +407,6 @@ class KbPlugin(BasePlugin[KbConfig]):
         body = rewrite_lines(lines, first_line, note.path, note.path, state.linker,
                              badges=state.badges.get(note.path))
 
-        def href(path: str, anchor: str | None = None) -> str:
-            target = files.get_file_from_path(path)
-            return (get_relative_url(target.url, page.file.url) if target else "#") + (f"#{anchor}" if anchor else "")
-
         # The theme prints titles and tags without escaping them: hand it escaped text.
         page.meta["title"] = html.escape(pages.note_title(note), quote=False)
         tags = sorted({tag.name for tag in note.tags})
@@ -404,6 +415,50 @@ class KbPlugin(BasePlugin[KbConfig]):
         else:
             page.meta.pop("tags", None)
         header = pages.note_header(note)
-        footer = pages.note_footer(pages.backlinks(note, state.resolutions, state.notes),
+        return "\n\n".join(part for part in (header, body, FOOTER_MARK) if part) + "\n"
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Backlinks and the local graph go in after search has indexed the page: they are about other notes,
+        and their markup never passes through the markdown parser."""
+        state = self.state
+        note = state.notes.get(page.file.src_uri) if state is not None else None
+        if note is None or FOOTER_MARK not in output:
+            return output
+        files = self._files
+
+        def href(path: str, anchor: str | None = None) -> str:
+            target = files.get_file_from_path(path)
+            return (get_relative_url(target.url, page.file.url) if target else "#") + (f"#{anchor}" if anchor else "")
+
+        footer = pages.note_footer(pages.backlinks(note, state.links_to.get(note.path, ()), state.notes),
                                    pages.local_graph(state.graph, node_id(note.path), href), href)
-        return "\n\n".join(part for part in (header, body, footer) if part) + "\n"
+        return output.replace(FOOTER_MARK, footer, 1)
+
+
+def group_pages(items: list, size: int, parent: Section | None) -> list:
+    """Split a level of the navigation with more than `size` pages into alphabetical sections ("A–C")."""
+    for item in items:
+        if isinstance(item, Section):
+            item.children = group_pages(item.children, size, parent=item)
+    pages_here = [item for item in items if isinstance(item, Page) and not item.is_index]
+    if len(pages_here) <= size:
+        return items
+    pages_here.sort(key=lambda p: (str(p.title or p.file.name).casefold(), p.file.src_uri))
+    groups = []
+    for start in range(0, len(pages_here), size):
+        chunk = pages_here[start:start + size]
+        first, last = (_initial(p) for p in (chunk[0], chunk[-1]))
+        section = Section(title=first if first == last else f"{first}–{last}", children=chunk)
+        section.parent = parent
+        for child in chunk:
+            child.parent = section
+        groups.append(section)
+    grouped = set(map(id, pages_here))
+    kept = [item for item in items if id(item) not in grouped]
+    return [item for item in kept if not isinstance(item, Section)] + groups + \
+        [item for item in kept if isinstance(item, Section)]
+
+
+def _initial(page: Page) -> str:
+    title = html.unescape(str(page.title or page.file.name)).strip()
+    return title[:1].upper() or "?"

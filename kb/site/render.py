@@ -174,7 +174,7 @@ class Linker:
         inner = rewrite_lines(body_lines, body_first, target, page, self, badges=None, depth=depth + 1)
         title = self.link_markdown(page, source, link)
         return ('<div class="kb-embed" markdown="1">\n\n'
-                f'<p class="kb-embed-title">{title}</p>\n\n{inner}\n\n</div>')
+                f'{title}\n{{: .kb-embed-title }}\n\n{inner}\n\n</div>')
 
 
 def _section(lines: list[str], first: int, note: ParsedNote | None,
@@ -237,7 +237,7 @@ def badge_html(verdict: "Verdict", element_id: str) -> str:
     kind = verdict.verdict
     description = html_attribute(describe_verdict(verdict))
     return (f'<span class="kb-badge kb-badge-{kind}" id="{element_id}" tabindex="0" '
-            f'title="{description}" aria-label="{description}" data-kb-evidence="{description}">'
+            f'title="{description}" aria-label="{description}">'
             f'<span aria-hidden="true">{SYMBOLS[kind]}</span> {kind}</span>')
 
 

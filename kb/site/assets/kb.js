@@ -73,7 +73,7 @@
     bubble = document.createElement("div");
     bubble.className = "kb-preview kb-evidence";
     bubble.setAttribute("role", "tooltip");
-    bubble.textContent = badge.getAttribute("data-kb-evidence") || "";
+    bubble.textContent = badge.getAttribute("aria-label") || "";
     placeBubble(badge);
   }
 

@@ -1,0 +1,179 @@
+"""`kb build`: the site a user gets from notes/, and what the command promises around it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main as kb_main
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+EXTRA_NOTE = """---
+aliases: [Extra note]
+---
+Links to [[ResNet#Architecture variants]] and to [[Nobody Wrote This]].
+"""
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """notes/ plus one note, built with kb's default configuration (no mkdocs.yml in the working folder)."""
+    work = tmp_path_factory.mktemp("site")
+    vault = work / "notes"
+    shutil.copytree(REPO / "notes", vault)
+    (vault / "Extra.md").write_text(EXTRA_NOTE, encoding="utf-8")
+    before = snapshot(vault)
+    site = work / "site"
+    return {"work": work, "vault": vault, "site": site, "before": before}
+
+
+@pytest.fixture(scope="module")
+def built(build, capsys_module):
+    import os
+    previous = os.getcwd()
+    os.chdir(build["work"])
+    try:
+        code = kb_main(["build", "notes", "-q"])
+    finally:
+        os.chdir(previous)
+    build["code"] = code
+    build["output"] = capsys_module()
+    return build
+
+
+@pytest.fixture(scope="module")
+def capsys_module():
+    """Module-scoped capture of what the one shared build printed (pytest's capsys is per test)."""
+    import contextlib
+    import io
+    buffer = io.StringIO()
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(buffer))
+    yield lambda: (stack.close(), buffer.getvalue())[1]
+    stack.close()
+
+
+def page(site: Path, url: str) -> str:
+    return (site / url / "index.html").read_text(encoding="utf-8")
+
+
+def test_build_exits_0_with_contradicted_claims_and_prints_the_summary(built):
+    assert built["code"] == 0
+    assert re.search(r"fact check: \d+ claims: \d+ verified, \d+ approximate, [1-9]\d* contradicted", built["output"])
+    assert (built["site"] / "index.html").is_file()
+
+
+def test_the_vault_is_left_exactly_as_it_was(built):
+    assert snapshot(built["vault"]) == built["before"]
+
+
+def test_every_note_is_a_page_and_links_between_notes_work(built):
+    site = built["site"]
+    resnet = page(site, "ResNet")
+    assert re.search(r'<a href="\.\./AlexNet/">AlexNet</a>', resnet)
+    extra = page(site, "Extra")
+    assert '<a href="../ResNet/#architecture-variants">ResNet &gt; Architecture variants</a>' in extra
+    assert '<span class="kb-missing"' in extra and "Nobody Wrote This" in extra
+
+
+def test_badge_ids_linked_from_the_fact_check_page_exist_where_they_point(built):
+    site = built["site"]
+    fact_check = page(site, "kb/fact-check")
+    targets = re.findall(r'href="\.\./\.\./([^"#]+)#(kb-claim-[^"]+)"', fact_check)
+    assert targets
+    for url, anchor in targets:
+        assert f'id="{anchor}"' in page(site, url.rstrip("/")), (url, anchor)
+    contradicted = fact_check[fact_check.index('id="contradicted"'):fact_check.index('id="approximate"')]
+    assert "ResNet.md:" in contradicted and "6.2%" in contradicted
+
+
+def test_missing_notes_page_lists_dangling_targets_with_where_they_are_linked(built):
+    missing = page(built["site"], "kb/missing")
+    for name in ("Microsoft", "Kaiming He", "Nobody Wrote This"):
+        assert name in missing
+    assert 'href="../../Extra/"' in missing
+
+
+def test_each_alias_has_a_redirect_page_and_is_searchable(built):
+    site = built["site"]
+    redirect = (site / "Residual Network" / "index.html").read_text(encoding="utf-8")
+    assert '<meta http-equiv="refresh" content="0; url=../ResNet/">' in redirect
+    assert '<link rel="canonical" href="../ResNet/">' in redirect
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "Residual Network" in index
+
+
+def test_nothing_is_loaded_from_another_host(built):
+    external = re.compile(r'<(?:link|script|img|iframe|source)\b[^>]*\b(?:href|src)="(?:https?:)?//', re.I)
+    for html in built["site"].rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        assert not external.search(text), html
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, html
+
+
+def test_generated_pages_and_scripts_data_exist(built):
+    site = built["site"]
+    for url in ("kb/lineage", "kb/graph", "kb/models", "kb/models/resnet50", "kb/tags"):
+        assert (site / url / "index.html").is_file(), url
+    lineage = page(site, "kb/lineage")
+    assert lineage.count("<svg") >= 3
+    assert (site / "assets" / "kb" / "graph.json").is_file()
+    assert (site / "assets" / "kb" / "pages.json").is_file()
+
+
+def test_strict_fails_on_contradicted_claims_but_still_builds(built, tmp_path, monkeypatch):
+    monkeypatch.chdir(built["work"])
+    site = tmp_path / "strict-site"
+    assert kb_main(["build", "notes", "--site-dir", str(site), "-q"]) == 0
+    assert kb_main(["build", "notes", "--site-dir", str(site), "-q", "--strict"]) == 1
+    assert (site / "ResNet" / "index.html").is_file()
+
+
+def test_a_failed_build_leaves_the_old_site_in_place(built, tmp_path, monkeypatch, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "old.html").write_text("the previous site", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    # strict mode turns kb's warning about an ambiguous link into a failed build
+    config.write_text("site_name: t\nstrict: true\ntheme:\n  name: material\n  font: false\nplugins:\n  - kb\n",
+                      encoding="utf-8")
+    vault = tmp_path / "vault"
+    (vault / "a").mkdir(parents=True)
+    (vault / "b").mkdir()
+    (vault / "a" / "Twin.md").write_text("one\n", encoding="utf-8")
+    (vault / "b" / "Twin.md").write_text("two\n", encoding="utf-8")
+    (vault / "Start.md").write_text("See [[Twin]].\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert kb_main(["build", "vault", "--config-file", str(config), "--site-dir", str(site), "-q"]) == 2
+    assert "unchanged" in capsys.readouterr().err
+    assert [p.name for p in site.iterdir()] == ["old.html"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_configuration_without_the_kb_plugin_is_refused(tmp_path, capsys):
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\nplugins:\n  - search\n", encoding="utf-8")
+    (tmp_path / "vault").mkdir()
+    code = kb_main(["build", str(tmp_path / "vault"), "--config-file", str(config)])
+    assert code == 2
+    assert "kb plugin is not enabled" in capsys.readouterr().err
+
+
+def test_a_site_dir_inside_the_vault_is_refused(tmp_path, capsys):
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "vault" / "A.md").write_text("a\n", encoding="utf-8")
+    code = kb_main(["build", str(tmp_path / "vault"), "--site-dir", str(tmp_path / "vault" / "site")])
+    assert code == 2
+    assert "inside the vault" in capsys.readouterr().err
+    assert not (tmp_path / "vault" / "site").exists()
