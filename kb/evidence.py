@@ -130,10 +130,16 @@ def _measurable(claim: Claim, refs: References) -> tuple[list[Evidence], list[Ev
     deciding = measured or printed
     beside = printed if measured else []
     if subject.model is None and claim.stated.bound is not None and deciding:
-        # "up to 152 layers", "over 100 layers": about the family's largest variant.
-        top = max(e.value for e in deciding)
-        beside = [e for e in deciding if e.value != top] + beside
-        deciding = [e for e in deciding if e.value == top]
+        # "up to 152 layers", "over 100 layers": about the family's largest variant,
+        # in each convention (FLOPs are read as multiply-adds and as twice that).
+        top: dict[str, Evidence] = {}
+        for e in deciding:
+            convention = e.detail.split(" at ")[0] if claim.attribute == "flops" else ""
+            if convention not in top or e.value > top[convention].value:
+                top[convention] = e
+        largest_ones = set(map(id, top.values()))
+        beside = [e for e in deciding if id(e) not in largest_ones] + beside
+        deciding = list(top.values())
     return deciding, beside
 
 

@@ -283,3 +283,15 @@ def test_a_figure_repeated_in_many_notes_is_named_a_few_times_then_counted():
     assert conflict.message.endswith("6M in N5.md:5 and 2 more")
     (verdict,) = report.verdicts
     assert [e.source for e in verdict.alternatives] == [f"N{i}.md:5" for i in range(1, 6)]
+
+
+def test_a_family_flops_bound_is_checked_in_each_convention():
+    refs = References(models=MODELS, families=FAMILIES, published=(), measurements={
+        "resnet50": measured("resnet50", 25_557_032, 50, macs=4_089_184_256),
+        "resnet18": measured("resnet18", 11_689_512, 18, macs=1_814_073_344)})
+    note = ParsedNote(path="F.md", title="F", tables=(
+        table(3, ("Architecture", "FLOPs"), ("ResNet", "up to 5 billion"), ("ResNet", "up to 3 billion")),))
+    vault = Vault(root=None, notes=(note,))
+    verdicts = check_vault(vault, resolutions=(), references=refs, identify=registry_identify()).verdicts
+    assert [(v.verdict, v.expected, v.evidence.detail.split(" at")[0]) for v in verdicts] == [
+        ("verified", 4_089_184_256, "multiply-adds"), ("contradicted", 4_089_184_256, "multiply-adds")]
