@@ -123,9 +123,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
 
     for r in resolutions:
         context = r.link.context
-        # "cessor" is in both role words: a cheap test that skips nearly every link.
-        if "cessor" not in context.lower() or r.link.syntax == "frontmatter" or r.status == "self" \
-                or not _LIST_ITEM.match(context):
+        if not _LIST_ITEM.match(context) or r.link.syntax == "frontmatter" or r.status == "self":
             continue
         roles = {match.lower() for match in _ROLE.findall(context)}
         if len(roles) != 1:
