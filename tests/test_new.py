@@ -418,3 +418,20 @@ def test_any_title_is_refused_or_lands_in_the_vault_under_its_name(tmp_path_fact
     assert [p.name for p in root.iterdir()] == [f"{title}.md"]
     assert created.path == root / f"{title}.md"
     assert read(root, title).title == title
+
+
+def test_a_note_created_meanwhile_is_never_replaced(vault, monkeypatch, capsys):
+    import kb.new
+
+    render = kb.new.render_note
+
+    def render_while_someone_saves(template, context):
+        text = render(template, context)
+        (vault / "VGG.md").write_text("written by someone else\n", encoding="utf-8")
+        return text
+
+    monkeypatch.setattr(kb.new, "render_note", render_while_someone_saves)
+    assert kb_new(vault, "VGG") == 2
+    assert "appeared in the vault while the note was being written" in capsys.readouterr().err
+    assert (vault / "VGG.md").read_text(encoding="utf-8") == "written by someone else\n"
+    assert not [p for p in vault.iterdir() if p.name.endswith(".tmp")]

@@ -34,7 +34,7 @@ def register(subparsers) -> None:
 
 
 def _year(text: str) -> int:
-    if not text.isdigit() or len(text) != 4:
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
         raise argparse.ArgumentTypeError(f"expected a four-digit year such as 2015, found {text!r}")
     return int(text)
 
