@@ -344,9 +344,18 @@ def _family_year(name: str) -> int | None:
 # --- rendering -----------------------------------------------------------------------------------
 
 def _yaml_flow(value: Any, *, quoted: bool = False) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=float("inf"),
-                          default_style='"' if quoted else None, sort_keys=False)
-    return text.removesuffix("\n").removesuffix("\n...")
+    """`value` as one line of YAML that reads back as `value`.
+
+    Text is kept readable (`é`, not `\\xE9`) unless it holds characters YAML
+    would read as line breaks (U+0085, U+2028...); those are escaped.
+    """
+    for readable in (True, False):
+        text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=readable, width=float("inf"),
+                              default_style='"' if quoted else None, sort_keys=False)
+        text = text.removesuffix("\n").removesuffix("\n...")
+        if "\n" not in text and yaml.safe_load(f"key: {text}")["key"] == value:
+            break
+    return text
 
 
 def _cell(value: Any) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kb.cli import main
@@ -282,6 +282,8 @@ names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_siz
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(names, max_size=4))
+@example(["\x85"]).via("YAML reads NEL as a line break")
+@example(["x\u2028y", "Réseau"])
 def test_yaml_filter_round_trips_any_text(values):
     assert yaml.safe_load(f"key: {_yaml_flow(values)}\n")["key"] == values
     assert yaml.safe_load(f"key: {_yaml_flow(values, quoted=True)}\n")["key"] == values
