@@ -177,3 +177,27 @@ def test_a_site_dir_inside_the_vault_is_refused(tmp_path, capsys):
     assert code == 2
     assert "inside the vault" in capsys.readouterr().err
     assert not (tmp_path / "vault" / "site").exists()
+
+
+def test_a_big_folder_is_shown_as_alphabetical_groups_and_pages_carry_only_their_group(tmp_path, monkeypatch):
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for name in ("Alpha", "Beta", "Delta", "Epsilon", "Gamma"):
+        (vault / f"{name}.md").write_text(f"The note {name}.\n", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\ntheme:\n  name: material\n  font: false\n  features: [navigation.prune]\n"
+                      "plugins:\n  - kb:\n      nav_group_size: 2\n      check: false\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert kb_main(["build", "vault", "--config-file", str(config), "--site-dir", "out", "-q"]) == 0
+    alpha = page(tmp_path / "out", "Alpha")
+    for group in ("A–B", "D–E", "G"):
+        assert re.search(rf">\s*{group}\s*<", alpha), group
+    assert 'href="../Beta/"' in alpha          # its own group is listed
+    assert 'href="../Epsilon/"' not in alpha   # other groups are pruned (a group links only its first page)
+
+
+def test_the_user_guide_is_part_of_the_site(built):
+    guide = sorted((REPO / "kb" / "guide").glob("*.md"))
+    for source in guide:
+        url = "guide" if source.stem in ("index", "README") else f"guide/{source.stem}"
+        assert (built["site"] / url / "index.html").is_file(), url

@@ -25,6 +25,7 @@ import html
 import json
 import logging
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def __init__(self) -> None:
         self.state: BuildState | None = None
         self._files: Files | None = None
+        self._blocks: dict[str, dict[str, str]] = {}   # generated page -> marker -> HTML put in after rendering
         self.report = None          # the last build's CheckReport, read by `kb build`
 
     # ------------------------------------------------------------------ config
@@ -119,6 +121,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             raise PluginError(f"kb: {error}") from error
         state = self.state
         self._files = files
+        self._blocks = {}
         state.note_files = {path: files.get_file_from_path(path) for path in state.notes
                             if files.get_file_from_path(path) is not None}
         folder = self.config.folder.strip("/")
@@ -183,7 +186,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         if home is not None:
             contents[home] = self._home(state, hrefs_from(home), generated)
         for file, content in contents.items():
-            file.content_string = content
+            file.content_string, self._blocks[file.src_uri] = stash_blocks(content)
 
         url_of = {path: file.url for path, file in state.note_files.items()}
         for path in state.vault.files:
@@ -418,8 +421,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         return "\n\n".join(part for part in (header, body, FOOTER_MARK) if part) + "\n"
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        """Backlinks and the local graph go in after search has indexed the page: they are about other notes,
-        and their markup never passes through the markdown parser."""
+        """Markup kb made itself goes in after rendering: the HTML blocks of generated pages, and a note's
+        backlinks and local graph. It never passes through the markdown parser (which would re-parse every
+        tag of a thousand-row table) and stays out of the search index (backlinks are about other notes)."""
+        blocks = self._blocks.get(page.file.src_uri)
+        if blocks:
+            for marker, block in blocks.items():
+                output = output.replace(marker, block, 1)
+            return output
         state = self.state
         note = state.notes.get(page.file.src_uri) if state is not None else None
         if note is None or FOOTER_MARK not in output:
@@ -462,3 +471,18 @@ def group_pages(items: list, size: int, parent: Section | None) -> list:
 def _initial(page: Page) -> str:
     title = html.unescape(str(page.title or page.file.name)).strip()
     return title[:1].upper() or "?"
+
+
+_BLOCK = re.compile(r'^<(div|figure|ul) class="kb-[^"]*"[^>]*>.*?^</\1>$', re.M | re.S)
+
+
+def stash_blocks(markdown_text: str) -> tuple[str, dict[str, str]]:
+    """Replace each top-level `<div|figure|ul class="kb-...">` block by a marker; return both."""
+    blocks: dict[str, str] = {}
+
+    def stash(match: re.Match) -> str:
+        marker = f"<!-- kb:block:{len(blocks)} -->"
+        blocks[marker] = match.group(0).replace(' markdown="0"', "")
+        return marker
+
+    return _BLOCK.sub(stash, markdown_text), blocks

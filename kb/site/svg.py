@@ -87,7 +87,7 @@ def timeline_svg(entries: Sequence[TimelineEntry], edges: Iterable[tuple[str, st
     if not entries:
         return ""
     years = sorted({entry.year for entry in entries})
-    column, row, margin_x, top = 190, 92, 20, 46
+    column, row, margin_x, top = 190, 92, 20, 62
     by_year: dict[int, list[TimelineEntry]] = {year: [] for year in years}
     for entry in entries:
         by_year[entry.year].append(entry)
@@ -99,11 +99,11 @@ def timeline_svg(entries: Sequence[TimelineEntry], edges: Iterable[tuple[str, st
     out.append('<defs><marker id="kb-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
                'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
                'class="kb-arrowhead"/></marker></defs>')
-    out.append(f'<line class="kb-axis" x1="{margin_x}" y1="{top - 16}" x2="{width - margin_x}" y2="{top - 16}"/>')
+    out.append(f'<line class="kb-axis" x1="{margin_x}" y1="{top - 30}" x2="{width - margin_x}" y2="{top - 30}"/>')
     box_w, box_h = column - 30, row - 22
     for index, year in enumerate(years):
         x = margin_x + index * column
-        out.append(f'<text class="kb-year" x="{x + column / 2 - 15}" y="{top - 24}" text-anchor="middle">{year}</text>')
+        out.append(f'<text class="kb-year" x="{x + column / 2 - 15}" y="{top - 38}" text-anchor="middle">{year}</text>')
         for slot, entry in enumerate(by_year[year]):
             y = top + slot * row
             boxes[entry.key] = (x, y)
@@ -129,6 +129,12 @@ def timeline_svg(entries: Sequence[TimelineEntry], edges: Iterable[tuple[str, st
             x1, y1, x2, y2 = sx + box_w - 12, sy + box_h, tx + box_w - 12, ty
             if ty < sy:
                 y1, y2 = sy, ty + box_h
+        elif abs(tx - sx) > column:   # skipping a year: arc above the boxes in between
+            x1, y1, x2, y2 = sx + box_w - 20, sy, tx + 20, ty
+            lift = top - 8
+            out.append(f'<path class="kb-edge" d="M{x1},{y1} C{x1 + 30},{lift} {x2 - 30},{lift} {x2},{y2}" '
+                       f'marker-end="url(#kb-arrow)"/>')
+            continue
         else:
             x1, y1 = sx + box_w, sy + box_h / 2
             x2, y2 = (tx, ty + box_h / 2) if tx > sx else (tx + box_w, ty + box_h / 2)
