@@ -198,16 +198,3 @@ def test_stale_entry_with_another_hash_is_parsed_again(tmp_path, cache, parse_ca
     vault = load_vault(root)
     assert parse_calls[3:] == ["A.md"]
     assert vault.note("A.md").links[0].target == "C"
-
-
-def test_parallel_parse_gives_the_serial_result(tmp_path, cache, monkeypatch):
-    root = tmp_path / "v"
-    root.mkdir()
-    for number in range(12):
-        (root / f"N{number}.md").write_text(f"# N{number}\n\n[[N{number + 1}]] #t{number}\n",
-                                            encoding="utf-8")
-    serial = load_vault(root, use_cache=False)
-    monkeypatch.setattr(kb.vault, "PARALLEL_MIN_NOTES", 2)
-    monkeypatch.setattr(kb.vault, "_CHUNK", 5)
-    parallel = load_vault(root, use_cache=False)
-    assert parallel.notes == serial.notes
