@@ -67,7 +67,7 @@ class KbConfig(base.Config):
     """Add kb's user guide under guide/."""
     folder = c.Type(str, default="kb")
     """Folder of the generated pages in the site."""
-    nav_group_size = c.Type(int, default=30)
+    nav_group_size = c.Type(int, default=20)
     """A folder with more notes than this is shown in the navigation as alphabetical groups of at most
     this many (every page carries its folder's navigation, so a flat folder of 1,000 notes would put
     1,000 links on each page); 0 keeps folders flat."""

@@ -245,12 +245,14 @@ def local_graph_svg(graph: LocalGraph) -> str:
         step = (height - 20) / max(len(nodes), 1)
         for index, node in enumerate(nodes):
             y = 10 + step * (index + 0.5)
-            out.append(f'<line class="kb-edge" x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>')
+            out.append(f'<line class="kb-edge" x1="{cx:.0f}" y1="{cy:.0f}" x2="{x:.0f}" y2="{y:.0f}"/>')
             kind = "kb-node kb-node-missing" if node.missing else "kb-node"
-            state = " (missing note)" if node.missing else ""
-            mark = (f'<g class="{kind}"><title>{_text(node.label + state)}</title>'
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/>'
-                    f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{_text(_short(node.label))}</text></g>')
+            shown = _short(node.label)
+            # A hover title only where the picture does not already say it all.
+            hover = node.label + (" (missing note)" if node.missing else "")
+            title = f"<title>{_text(hover)}</title>" if hover != shown else ""
+            mark = (f'<g class="{kind}">{title}<circle cx="{x:.0f}" cy="{y:.0f}" r="5"/>'
+                    f'<text x="{x + dx:.0f}" y="{y + 4:.0f}" text-anchor="{anchor}">{_text(shown)}</text></g>')
             out.append(_link(None if node.missing else node.href, mark))
 
     place(graph.incoming, label_room, "end", -9)

@@ -50,13 +50,9 @@
     return pagesRequest;
   }
 
-  function removeBubble() {
-    if (bubble) { bubble.remove(); bubble = null; }
-  }
-
   function hidePreview() {
     clearTimeout(showTimer);
-    removeBubble();
+    if (bubble) { bubble.remove(); bubble = null; }
   }
 
   function placeBubble(anchor) {
@@ -124,8 +120,7 @@
     if (event.target.matches && event.target.matches(".md-content a[href], .kb-badge")) { onPointerOver(event); }
   });
   document.addEventListener("focusout", hidePreview);
-  /* A bubble placed before a scroll would float off its link; a pending one is placed when shown. */
-  document.addEventListener("scroll", removeBubble, { passive: true });
+  /* Bubbles are placed in document coordinates, so they stay by their anchor when the page scrolls. */
 
   /* ------------------------------------------------------------------ graph */
 
