@@ -26,6 +26,7 @@ architecture's own note contradicts.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -121,17 +122,18 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
                     edges.append(LineageEdge(before, after, note.path, line, "table"))
         edges.extend(_frontmatter_edges(note, namer))
 
+    role_of_line: dict[str, str | None] = {}     # links on one line share its context string
     for r in resolutions:
         context = r.link.context
-        if not _LIST_ITEM.match(context) or r.link.syntax == "frontmatter" or r.status == "self":
+        role = role_of_line.get(context, _UNREAD)
+        if role is _UNREAD:
+            role = role_of_line[context] = _role(context)
+        if role is None or r.link.syntax == "frontmatter" or r.status == "self":
             continue
-        roles = {match.lower() for match in _ROLE.findall(context)}
-        if len(roles) != 1:
-            continue  # no role, or both named on one line: not a statement kb can read
         other, this = namer.of_resolution(r), node_id(r.source)
         if other == this:
             continue
-        pair = (other, this) if roles == {"predecessor"} else (this, other)
+        pair = (other, this) if role == "predecessor" else (this, other)
         edges.append(LineageEdge(*pair, r.source, r.link.line, "related"))
 
     edges.sort(key=lambda e: (e.file, e.line, e.predecessor, e.successor))
@@ -141,6 +143,18 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
     diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, years)
     diagnostics.sort(key=lambda d: (d.file, d.line, d.message))
     return Lineage(tuple(edges), years, tuple(diagnostics))
+
+
+_UNREAD = object()
+
+
+def _role(context: str) -> str | None:
+    """"predecessor" or "successor" when a list item names exactly one of the two roles."""
+    if not _LIST_ITEM.match(context):
+        return None
+    roles = {match.lower() for match in _ROLE.findall(context)}
+    # no role, or both named on one line: not a statement kb can read
+    return roles.pop() if len(roles) == 1 else None
 
 
 class _Namer:
@@ -200,7 +214,12 @@ class _Namer:
 
 
 def _header_text(cell: Cell) -> str:
-    return _FORMATTING.sub("", cell.text).strip().casefold()
+    return _plain_lower(cell.text)
+
+
+@functools.lru_cache(maxsize=4096)  # headers repeat from note to note ("Year", "Metric", ...)
+def _plain_lower(text: str) -> str:
+    return _FORMATTING.sub("", text).strip().casefold()
 
 
 def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, str, int]] | None:

@@ -70,7 +70,7 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _UNKNOWN = object()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only; not frozen, see kb.parse.note
 class Resolution:
     """Where one link leads.
 

@@ -80,6 +80,12 @@ def paused_gc():
     Loading a large vault allocates around a hundred objects per note; each allocation
     burst would start a collection that walks the whole, growing, heap. Paused, a cached
     10,000-note vault loads in less than half the time.
+
+    On the way out the objects made are frozen (`gc.freeze`): they would all
+    sit in the youngest generation, and the first collection after the pause
+    would walk every one of them (0.4 s for a cached 10,000-note vault). Frozen objects
+    are still freed when nothing refers to them; only cycles among them would
+    outlive their use, and kb's parsed data holds none.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -87,6 +93,7 @@ def paused_gc():
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
 
 

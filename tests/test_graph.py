@@ -9,7 +9,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from kb.graph import backlinks, build_graph, dangling, dumps, from_json, orphans, to_dot, to_json
+from kb.graph import add_edges, backlinks, build_graph, dangling, dumps, from_json, orphans, to_dot, to_json
 from kb.resolve import resolve_vault
 from kb.vault import load_vault
 
@@ -124,3 +124,21 @@ def test_unknown_format_is_refused(G):
 
 def test_graphml_is_well_formed_xml(G):
     ET.fromstring(dumps(G, "graphml"))
+
+
+def test_add_edges_builds_the_graph_networkx_builds(G):
+    """The fast edge loader gives the same multigraph as `add_edges_from`: keys, data, views, queries."""
+    edges = [(u, v, dict(data)) for u, v, data in G.edges(data=True)]
+    ours, theirs = nx.MultiDiGraph(), nx.MultiDiGraph()
+    for graph in (ours, theirs):
+        graph.add_nodes_from(G.nodes(data=True))
+    assert list(ours.edges) == []          # the cached edge view is reset after loading
+    add_edges(ours, edges)
+    theirs.add_edges_from(edges)
+    assert list(ours.edges(keys=True, data=True)) == list(theirs.edges(keys=True, data=True))
+    assert list(ours.in_edges(keys=True)) == list(theirs.in_edges(keys=True))
+    assert nx.utils.graphs_equal(ours, theirs)
+    assert ours.number_of_edges() == len(edges)
+    assert backlinks(ours, "ResNet") == backlinks(theirs, "ResNet")
+    with pytest.raises(KeyError, match="must be nodes"):
+        add_edges(ours, [("ResNet", "Not a node", {})])
