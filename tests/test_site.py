@@ -105,6 +105,17 @@ def test_missing_notes_page_lists_dangling_targets_with_where_they_are_linked(bu
     assert 'href="../../Extra/"' in missing
 
 
+def test_note_text_is_searchable_but_kb_badges_and_footer_are_not(built):
+    import json
+    index = json.loads((built["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    variants = next(doc for doc in index["docs"] if doc["location"] == "ResNet/#architecture-variants")
+    assert "ResNet-152" in variants["text"] and "6.2%" in variants["text"]
+    assert not re.search(r"verified|approximate|contradicted", variants["text"]), variants["text"]
+    assert not any("Backlinks" in doc["text"] or "Local graph" in doc["title"] for doc in index["docs"])
+    resnet = page(built["site"], "ResNet")
+    assert "kb-badge-contradicted" in resnet and "data-search-exclude=\"1\"" not in resnet
+
+
 def test_each_alias_has_a_redirect_page_and_is_searchable(built):
     site = built["site"]
     redirect = (site / "Residual Network" / "index.html").read_text(encoding="utf-8")

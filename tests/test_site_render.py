@@ -169,6 +169,7 @@ def test_badges_land_in_the_claimed_cell_with_their_evidence_in_words(vault):
     badge = re.search(r'<span class="kb-badge kb-badge-contradicted" id="(kb-claim-\d+-1-0)"[^>]*'
                       r'aria-label="([^"]*)"[^>]*>.*?contradicted</span>', cells[1])
     assert badge, cells[1]
+    assert 'data-search-exclude="1"' in badge.group(0)          # kb's reading stays out of the search index
     assert cells[1].startswith("60M ")
     label = badge.group(2)
     assert "stated 60M" in label and "reference 61.1M (61,100,840)" in label
@@ -203,3 +204,25 @@ def test_pictures_escape_labels_and_draw_missing_notes_apart():
     plot = svg.scatter_svg([svg.Point(2012, 8, hostile), svg.Point(2015, 152, "ResNet-152")],
                            title=hostile, x_label="year", y_label="depth", log_y=True)
     assert "<script>" not in plot and "ResNet-152" in plot
+
+
+def test_compact_html_keeps_the_whitespace_a_reader_sees():
+    from kb.site.plugin import compact_html
+
+    page = ("<div>\n    <p>one\n      two</p>   \n\n  <pre><code>x\n    y</code></pre>\n"
+            "  <p>an <code>inline\n   span</code> and <span>text</span>\n  <span>next</span></p>\n"
+            "  <script>var s = `\n   kept`;</script>\n  <textarea>\n  as typed</textarea>\n</div>\n")
+    compact = compact_html(page)
+    assert compact == ("<div>\n<p>one\ntwo</p>\n<pre><code>x\n    y</code></pre>\n"
+                       "<p>an <code>inline\n   span</code> and <span>text</span>\n<span>next</span></p>\n"
+                       "<script>var s = `\n   kept`;</script>\n<textarea>\n  as typed</textarea>\n</div>\n")
+
+
+def test_local_graph_draws_edges_under_the_nodes_in_one_path():
+    picture = svg.local_graph_svg(svg.LocalGraph(
+        svg.GraphNode("A", "A", center=True),
+        incoming=[svg.GraphNode("B", "B", href="../B/"), svg.GraphNode("C", "C", href="../C/")],
+        outgoing=[svg.GraphNode("D", "D", href="../D/")]))
+    assert picture.count("<path") == 1 and picture.count("M300 ") == 3
+    assert picture.index("<path") < picture.index("<circle")
+    assert '<g text-anchor="end">' in picture and '<g text-anchor="start">' in picture

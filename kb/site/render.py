@@ -234,11 +234,15 @@ def describe_verdict(verdict: "Verdict") -> str:
 
 
 def badge_html(verdict: "Verdict", element_id: str) -> str:
+    """The verdict as a word (its symbol, `SYMBOLS`, is drawn by kb.css) with the evidence in words.
+
+    The badge stays out of the search index (`data-search-exclude`): it is kb's reading of the note,
+    not the note's text. It holds no other element, for the theme's indexer ends an excluded element
+    at the first closing tag of the same name."""
     kind = verdict.verdict
     description = html_attribute(describe_verdict(verdict))
     return (f'<span class="kb-badge kb-badge-{kind}" id="{element_id}" tabindex="0" '
-            f'title="{description}" aria-label="{description}">'
-            f'<span aria-hidden="true">{SYMBOLS[kind]}</span> {kind}</span>')
+            f'title="{description}" aria-label="{description}" data-search-exclude="1">{kind}</span>')
 
 
 @dataclass

@@ -241,22 +241,31 @@ def local_graph_svg(graph: LocalGraph) -> str:
     cx, cy = width / 2, height / 2
     out = _open_svg(width, height, f"Links of {graph.center.label}", "kb-local-graph")
 
+    edges: list[str] = []     # one path for all the edges, drawn under the nodes
+    marks: list[str] = []
+
     def place(nodes: list[GraphNode], x: float, anchor: str, dx: float) -> None:
+        if not nodes:
+            return
         step = (height - 20) / max(len(nodes), 1)
+        marks.append(f'<g text-anchor="{anchor}">')
         for index, node in enumerate(nodes):
             y = 10 + step * (index + 0.5)
-            out.append(f'<line class="kb-edge" x1="{cx:.0f}" y1="{cy:.0f}" x2="{x:.0f}" y2="{y:.0f}"/>')
+            edges.append(f"M{cx:.0f} {cy:.0f}L{x:.0f} {y:.0f}")
             kind = "kb-node kb-node-missing" if node.missing else "kb-node"
             shown = _short(node.label)
             # A hover title only where the picture does not already say it all.
             hover = node.label + (" (missing note)" if node.missing else "")
             title = f"<title>{_text(hover)}</title>" if hover != shown else ""
             mark = (f'<g class="{kind}">{title}<circle cx="{x:.0f}" cy="{y:.0f}" r="5"/>'
-                    f'<text x="{x + dx:.0f}" y="{y + 4:.0f}" text-anchor="{anchor}">{_text(shown)}</text></g>')
-            out.append(_link(None if node.missing else node.href, mark))
+                    f'<text x="{x + dx:.0f}" y="{y + 4:.0f}">{_text(shown)}</text></g>')
+            marks.append(_link(None if node.missing else node.href, mark))
+        marks.append("</g>")
 
     place(graph.incoming, label_room, "end", -9)
     place(graph.outgoing, width - label_room, "start", 9)
+    out.append(f'<path class="kb-edge" d="{"".join(edges)}"/>')
+    out.extend(marks)
     out.append(f'<g class="kb-node kb-node-center"><title>{_text(graph.center.label)}</title>'
                f'<circle cx="{cx}" cy="{cy}" r="8"/></g>')
     out.append("</svg>")
