@@ -12,7 +12,7 @@ from kb.claims import Claim, Subject
 from kb.quantity import Quantity
 from kb.resolve import build_index, resolve_vault
 from kb.site import svg
-from kb.site.render import BadgeIndex, Linker, cell_spans, plain_text, rewrite_lines, sentence_around
+from kb.site.render import BadgeIndex, Linker, by_link, cell_spans, plain_text, rewrite_lines, sentence_around
 from kb.vault import load_vault
 from kb.verdicts import Evidence, Verdict
 
@@ -76,7 +76,7 @@ def make_linker(vault, tags_page="kb/tags.md") -> Linker:
         start = notes[path].frontmatter_end
         return lines[start:], start + 1
 
-    return Linker(notes=notes, resolutions={(r.source, r.link): r for r in resolutions},
+    return Linker(notes=notes, resolutions=by_link(resolutions),
                   tags_page=tags_page, read_body=read_body)
 
 

@@ -44,7 +44,7 @@ from kb.errors import KbError
 from kb.resolve import node_id
 from kb.parse.note import ParsedNote
 from kb.site import pages
-from kb.site.render import BadgeIndex, Linker, relative_href, rewrite_lines
+from kb.site.render import BadgeIndex, Linker, by_link, relative_href, rewrite_lines
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -238,8 +238,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             return lines[start:], start + 1
 
-        by_source = {(r.source, r.link): r for r in resolutions}
-        linker = Linker(notes=notes, resolutions=by_source, tags_page=None, read_body=read_body)
+        linker = Linker(notes=notes, resolutions=by_link(resolutions), tags_page=None, read_body=read_body)
         verdicts = report.verdicts if report is not None else ()
         grouped: dict[str, list] = {}
         for verdict in verdicts:

@@ -17,7 +17,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from kb.parse.note import Link, ParsedNote
@@ -120,25 +120,31 @@ def default_label(link: Link) -> str:
     return f"{link.target} > {part}" if part else link.target
 
 
+def by_link(resolutions: Iterable["Resolution"]) -> dict[tuple[str, int], "Resolution"]:
+    """Resolutions by (source note path, id of the Link object the parser made): the Linker's index."""
+    return {(resolution.source, id(resolution.link)): resolution for resolution in resolutions}
+
+
 @dataclass
 class Linker:
     """Everything needed to turn one page's links into site links.
 
-    `resolutions` maps (source note path, parsed Link) to its Resolution;
+    `resolutions` maps (source note path, id of the parsed Link) to its Resolution (`by_link`): links are
+    read-only records compared by value, not hashable, and the resolver keeps the parser's objects;
     `read_body` returns the lines of a note below its frontmatter and the file
     line of the first of them (for transclusion). Ambiguous links and missing
     headings are followed as the resolver decided; its diagnostics report them.
     """
 
     notes: Mapping[str, ParsedNote]
-    resolutions: Mapping[tuple[str, Link], "Resolution"]
+    resolutions: Mapping[tuple[str, int], "Resolution"]
     tags_page: str | None
     read_body: Callable[[str], tuple[list[str], int]]
     tag_slug: Callable[[str], str] = lambda name: re.sub(r"[^\w-]+", "-", name.lower()).strip("-")
 
     def link_markdown(self, page: str, source: str, link: Link) -> str:
         """`[[T#H|label]]` written in `source`, shown on `page` (they differ inside transclusions)."""
-        resolution = self.resolutions.get((source, link))
+        resolution = self.resolutions.get((source, id(link)))
         label = default_label(link)
         if resolution is None or resolution.target is None:
             why = resolution.reason if resolution is not None else "the link could not be resolved"
@@ -154,7 +160,7 @@ class Linker:
 
     def embed_markdown(self, page: str, source: str, link: Link, whole_line: bool,
                        depth: int, badges: "BadgeIndex | None") -> str:
-        resolution = self.resolutions.get((source, link))
+        resolution = self.resolutions.get((source, id(link)))
         target = resolution.target if resolution is not None else None
         if target and posixpath.splitext(target)[1].lower() in IMAGE_SUFFIXES:
             alt = markdown_text(link.label if link.label and not link.size else posixpath.basename(target))
