@@ -1,11 +1,18 @@
 """Measure the reference models: parameters, depth, multiply-adds, a real forward run.
 
+Every number comes from one forward pass of batch 1 on a real CPU tensor of
+the spec's input shape. The model is built on the meta device (no memory, no
+weight initialisation), then every weight becomes a real zero (contiguous,
+backed by the kernel's zero page, so even VGG's 400 MB fc layer takes no
+memory). While it runs, a torch-function mode follows the data flow and
+`torch.utils.flop_counter.FlopCounterMode` counts the arithmetic.
+
 Conventions, for every model:
 
-- **params**: the exact number of parameters the main output depends on, found
-  by a forward pass on the meta device (no memory, no arithmetic). Shared
-  weights count once; modules the inference forward never uses (GoogLeNet's
-  auxiliary classifiers) do not count, and a note says how many they hold.
+- **params**: the exact number of parameters the main output depends on: those
+  the pass reads. Shared weights count once; modules the inference forward
+  never uses (GoogLeNet's auxiliary classifiers) do not count, and a note says
+  how many they hold.
 - **depth**: the number of depth units on the longest path from the input to the
   main output, traced through the data flow of that same pass. Units are conv
   and fc layers unless the model's spec says otherwise (the Transformer counts
@@ -13,14 +20,15 @@ Conventions, for every model:
   auxiliary heads off the path, so neither counts.
 - **macs**: multiply-accumulates of one sample at the spec's input size (the
   Transformer: one sentence pair of 32 source and 32 target tokens), from
-  `torch.utils.flop_counter.FlopCounterMode`, which counts convolutions and
-  matrix products, not normalisation, activations or pooling. **flops** =
-  2 x macs, the counter's own unit. Papers of the period say "FLOPs" for
-  multiply-adds.
-- **output_shape**: from one forward run on a real CPU tensor (batch 1). The
-  weights are zeros (one scalar broadcast to each shape, so they take no
-  memory): the run proves the definition executes and checks its shapes; it
-  says nothing about accuracy.
+  `FlopCounterMode`, which counts convolutions and matrix products, not
+  normalisation, activations or pooling. **flops** = 2 x macs, the counter's
+  own unit. Papers of the period say "FLOPs" for multiply-adds.
+- **output_shape**: the main output's shape in that run. The weights being
+  zeros, the run proves the definition executes and checks its shapes; it says
+  nothing about accuracy.
+
+`layer_table` makes the same pass on the meta device (shapes only, no
+arithmetic) with per-module records.
 
 Results are cached in `kb.cache.cache_dir("models")`, one entry per model keyed by
 a hash of its spec, its builder module's source, this module's source, the torch
@@ -29,6 +37,7 @@ version and the kb version. Reading the cache does not import torch.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -36,8 +45,10 @@ import importlib.metadata
 import importlib.util
 import json
 import math
+import mmap
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -236,8 +247,8 @@ def load_measurements(ids: Iterable[str] | None = None, *, use_cache: bool = Tru
 
 
 def measure_model(spec: ModelSpec) -> Measurement:
-    """Measure one model from scratch (no cache)."""
-    trace = _trace(spec, spec.input_shape)
+    """Measure one model from scratch (no cache): one real CPU forward pass does it all."""
+    trace = _trace(spec, spec.input_shape, device="cpu")
     notes = []
     if spec.input_note:
         notes.append(f"input: {spec.input_note}")
@@ -245,17 +256,13 @@ def measure_model(spec: ModelSpec) -> Measurement:
         holders = ", ".join(trace.unused_holders)
         notes.append(f"{trace.unused_params:,} parameters in modules the inference forward does not use "
                      f"({holders}) are not counted")
-    output_shape = _run_on_cpu(spec, trace.model)
-    trace.model = None
-    if output_shape != trace.output_shape:
-        notes.append(f"the CPU run gave output {format_shape(output_shape)}, the meta run "
-                     f"{format_shape(trace.output_shape)}")
     for shape in spec.probe_shapes:
-        notes.append(_probe(spec, shape))
+        notes.append(_probe(spec, trace.model, shape))
+    trace.model = None
     return Measurement(
         id=spec.id, params=trace.params, depth=trace.depth, depth_unit=spec.depth_unit,
         depth_detail=trace.depth_detail, macs=trace.macs, flops=2 * trace.macs,
-        input_shape=(1, *spec.input_shape), output_shape=output_shape, notes=tuple(notes),
+        input_shape=(1, *spec.input_shape), output_shape=trace.output_shape, notes=tuple(notes),
     )
 
 
@@ -276,7 +283,7 @@ class _Trace:
     macs: int = 0
     output_shape: tuple[int, ...] = ()
     rows: tuple[LayerRow, ...] = ()
-    model: Any = None                     # the meta model, reused for the CPU run
+    model: Any = None                     # the model as run, reused for the probes
 
 
 def _inputs(spec: ModelSpec, shape: tuple[int, ...], device: str) -> tuple:
@@ -290,12 +297,40 @@ def _inputs(spec: ModelSpec, shape: tuple[int, ...], device: str) -> tuple:
     return tuple(tokens.clone() for _ in range(spec.input_count))
 
 
-def _build(spec: ModelSpec, device: str):
+def _build(spec: ModelSpec):
+    """The model on the meta device: shapes only, no memory, no weight initialisation."""
     import torch
 
-    with torch.device(device):
+    with torch.device("meta"), _skip_init_class()():
         model = spec.build()
     return model.eval()
+
+
+@functools.cache
+def _skip_init_class():
+    """A torch-function mode under which weight initialisation does nothing.
+
+    On the meta device it would compute nothing anyway, but it still dispatches:
+    random fills go through Python reference implementations, a few milliseconds
+    per layer and, on first use, an import of torch.compile's machinery.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    fills = {"normal_", "uniform_", "zero_", "fill_", "trunc_normal_", "exponential_", "random_",
+             "bernoulli_", "cauchy_", "log_normal_", "geometric_"}
+
+    class SkipInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            target = args[0] if args else kwargs.get("tensor")
+            if (isinstance(target, torch.Tensor) and target.device.type == "meta"
+                    and (getattr(func, "__module__", None) == "torch.nn.init"
+                         or getattr(func, "__name__", None) in fills)):
+                return target
+            return func(*args, **kwargs)
+
+    return SkipInit
 
 
 def _main_output(output):
@@ -308,17 +343,22 @@ def _main_output(output):
     raise TypeError(f"the forward returned {type(output).__name__}, expected a tensor or a tuple of tensors")
 
 
-def _trace(spec: ModelSpec, shape: tuple[int, ...], *, layers: bool = False) -> _Trace:
-    """One forward pass on the meta device that counts everything at once."""
-    import torch
+def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", layers: bool = False) -> _Trace:
+    """One forward pass that counts everything at once.
+
+    On "meta", shapes only; on "cpu", a real run with zero weights (see
+    `_zero_weights`) on a real input tensor, whose output shape is the one reported.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = _build(spec, "meta")
+    model = _build(spec)
+    if device == "cpu":
+        _zero_weights(model)
     flow = _DataFlow(model, dict(spec.depth_modules), record_layers=layers)
     counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad(), flow, counter:
-            output = _main_output(model(*_inputs(spec, shape, "meta")))
+        with _running(device), _dynamo_left_out(), flow, counter:
+            output = _main_output(model(*_inputs(spec, shape, device)))
     finally:
         flow.remove_hooks()
 
@@ -336,6 +376,33 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, layers: bool = False) -> 
     if layers:
         trace.rows = _rows(model, flow, counter.get_flop_counts())
     return trace
+
+
+@contextlib.contextmanager
+def _dynamo_left_out():
+    """Keep FlopCounterMode from importing torch.compile's machinery.
+
+    The counter's dispatch handler is wrapped so that torch.compile never traces
+    into it, and that wrapper imports `torch._dynamo` on its first call: 1.4 s on
+    2 cores, more than all the models' Python-side tracing. While `torch._dynamo`
+    is not loaded, nothing can be compiling, so for the duration of the pass the
+    wrapper is told it already has its answer: the handler itself.
+    """
+    import sys
+
+    from torch.utils import flop_counter
+
+    wrapper = getattr(flop_counter, "_FlopCounterMode", type).__dict__.get("__torch_dispatch__")
+    handler = getattr(wrapper, "__wrapped__", None)
+    if "torch._dynamo" in sys.modules or handler is None or hasattr(handler, "__dynamo_disable"):
+        yield
+        return
+    setattr(handler, "__dynamo_disable", handler)
+    try:
+        yield
+    finally:
+        if getattr(handler, "__dynamo_disable", None) is handler:
+            delattr(handler, "__dynamo_disable")
 
 
 def _holders(unused: set[str], all_names: Sequence[str]) -> tuple[str, ...]:
@@ -404,7 +471,7 @@ class _DataFlow:
 
         self.kinds = list(dict.fromkeys(units.values()))
         self.zero = tuple(0 for _ in self.kinds)
-        self.paths: dict[int, tuple[Any, tuple[int, ...]]] = {}   # id -> (tensor kept alive, path)
+        self.paths: dict[int, tuple[Any, tuple[int, ...]]] = {}   # id -> (weak reference, path)
         self.used: dict[int, torch.nn.Parameter] = {}
         self.layers: list[tuple[str, tuple[int, ...]]] = []   # (module name, output shape), first call only
         self._recorded: set[str] = set()
@@ -475,8 +542,16 @@ class _DataFlow:
         return max(paths, key=sum, default=self.zero)
 
     def _set(self, tensors, path: tuple[int, ...]) -> None:
+        # Weak references: on the CPU, keeping every intermediate tensor alive would hold
+        # all activations of the pass at once. An entry goes when its tensor does, before
+        # its id can be reused.
         for tensor in tensors:
-            self.paths[id(tensor)] = (tensor, path)
+            key = id(tensor)
+            self.paths[key] = (weakref.ref(tensor, functools.partial(self._forget, key)), path)
+
+    def _forget(self, key: int, ref) -> None:
+        if self.paths.get(key, (None,))[0] is ref:
+            del self.paths[key]
 
     def _enter(self, module, args, kwargs):
         self._entered.append(self.path_of(self._tensors((args, kwargs))))
@@ -527,27 +602,47 @@ def _flow_mode_class():
     return FlowMode
 
 
-def _run_on_cpu(spec: ModelSpec, model) -> tuple[int, ...]:
-    """One real forward pass of the meta-built model, batch 1; the main output's shape.
+def _zero_weights(model) -> None:
+    """Give every parameter and buffer of a meta-built model real, contiguous zeros on the CPU.
 
-    Every parameter and buffer becomes a zero scalar broadcast to its shape: the
-    kernels run on real tensors of the right shapes while the weights take no
-    memory (a layer that needs contiguous weights copies them for that call
-    only), so the pass never holds a 200-million-parameter model in memory.
-    Shared parameters stay shared.
+    Each is a view of one zero-filled block per dtype (see `_zero_block`), so
+    the kernels run on weights of the right shapes and layout, with nothing to
+    initialise or copy, while a 200-million-parameter model takes no memory for
+    its weights. Shared parameters stay shared.
     """
     import torch
+
+    sizes: dict[Any, int] = {}
+    for module in model.modules():
+        for tensor in (*module._parameters.values(), *module._buffers.values()):
+            if tensor is not None:
+                sizes[tensor.dtype] = max(sizes.get(tensor.dtype, 0), tensor.numel())
+    blocks = {dtype: _zero_block(dtype, numel) for dtype, numel in sizes.items()}
+
+    def zero(tensor):
+        return blocks[tensor.dtype][:tensor.numel()].view(tensor.shape)
 
     replaced: dict[int, torch.nn.Parameter] = {}
     for module in model.modules():
         for name, param in module._parameters.items():
             if param is not None:
                 if id(param) not in replaced:
-                    replaced[id(param)] = torch.nn.Parameter(_broadcast_zero(param), requires_grad=False)
+                    replaced[id(param)] = torch.nn.Parameter(zero(param), requires_grad=False)
                 module._parameters[name] = replaced[id(param)]
         for name, buffer in module._buffers.items():
             if buffer is not None:
-                module._buffers[name] = _broadcast_zero(buffer)
+                module._buffers[name] = zero(buffer)
+
+
+@contextlib.contextmanager
+def _running(device: str):
+    """No autograd; on the CPU, inference mode and a thread count that suits the load."""
+    import torch
+
+    if device != "cpu":
+        with torch.no_grad():
+            yield
+        return
     threads = torch.get_num_threads()
     if _cores_busy():
         # Intra-op threads spin while they wait for each other; on cores other work is
@@ -555,15 +650,33 @@ def _run_on_cpu(spec: ModelSpec, model) -> tuple[int, ...]:
         torch.set_num_threads(1)
     try:
         with torch.inference_mode():
-            return tuple(_main_output(model(*_inputs(spec, spec.input_shape, "cpu"))).shape)
+            yield
     finally:
         torch.set_num_threads(threads)
 
 
-def _broadcast_zero(tensor):
+def _zero_block(dtype, numel: int):
+    """A 1-d tensor of `numel` zeros that takes no memory while nothing writes to it.
+
+    Its storage is a private anonymous mapping: the kernel fills it with zeros
+    on first touch, and pages that are only read all map the one shared zero
+    page. So the weights of VGG's 400 MB first fc layer cost neither RSS nor
+    the time to write them, and reading them stays in cache. Where such
+    mappings are not available, plain zeros.
+    """
     import torch
 
-    return torch.zeros((), dtype=tensor.dtype).expand(tensor.shape)
+    numel = max(numel, 1)
+    flags = getattr(mmap, "MAP_PRIVATE", None), getattr(mmap, "MAP_ANONYMOUS", None)
+    if None in flags:
+        return torch.zeros(numel, dtype=dtype)
+    try:
+        block = mmap.mmap(-1, numel * dtype.itemsize, flags=flags[0] | flags[1])
+    except (OSError, ValueError, TypeError):
+        return torch.zeros(numel, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # frombuffer's note that the tensor shares the buffer's memory
+        return torch.frombuffer(block, dtype=dtype, count=numel)
 
 
 def _cores_busy() -> bool:
@@ -573,11 +686,10 @@ def _cores_busy() -> bool:
         return False
 
 
-def _probe(spec: ModelSpec, shape: tuple[int, ...]) -> str:
-    """Whether the model runs on another input size; where and why not, if it does not."""
+def _probe(spec: ModelSpec, model, shape: tuple[int, ...]) -> str:
+    """Whether the model (zero weights, on the CPU) runs on another input size; where and why not if not."""
     import torch
 
-    model = _build(spec, "meta")
     last: dict[str, Any] = {}
 
     def enter(module, args):
@@ -593,8 +705,8 @@ def _probe(spec: ModelSpec, shape: tuple[int, ...]) -> str:
     hooks = [h for m in names for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(leave))]
     size = format_shape(shape)
     try:
-        with torch.no_grad():
-            output = _main_output(model(*_inputs(spec, shape, "meta")))
+        with _running("cpu"):
+            output = _main_output(model(*_inputs(spec, shape, "cpu")))
     except RuntimeError as error:
         module = last.get("module")
         where = f"{last.get('name')} ({type(module).__name__})" if module is not None else "the forward"
