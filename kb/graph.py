@@ -44,11 +44,15 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
     if lineage is None:
         lineage = infer_lineage(vault, resolutions, index if index is not None else build_index(vault))
     G = nx.MultiDiGraph()
+    years = lineage.years
+    nodes = []
     for note in vault.notes:
-        stated = lineage.years.get(node_id(note.path))
-        G.add_node(node_id(note.path), kind="note", title=note.title, path=note.path,
-                   aliases=list(note.aliases), tags=sorted({tag.name for tag in note.tags}),
-                   frontmatter=note.frontmatter, year=stated.year if stated else None)
+        stated = years.get(node_id(note.path))
+        nodes.append((node_id(note.path), {
+            "kind": "note", "title": note.title, "path": note.path, "aliases": list(note.aliases),
+            "tags": sorted({tag.name for tag in note.tags}), "frontmatter": note.frontmatter,
+            "year": stated.year if stated else None}))
+    G.add_nodes_from(nodes)
 
     missing: dict[str, str] = {}   # case-folded name -> the id it was first written as
 
@@ -65,26 +69,35 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
         return found
 
     files = set(vault.files)
+    ids = {note.path: node_id(note.path) for note in vault.notes}
     edges = []
     for r in resolutions:
-        if r.status == "self":
+        status = r.status
+        if status == "self":
             continue
-        if r.target is None:
-            target = missing_node(r.link.target)
-        else:
-            target = node_id(r.target)
-            if r.target in files and target not in G:
-                G.add_node(target, kind="file", title=posixpath.basename(r.target), path=r.target)
         link = r.link
-        data = {"kind": "embed" if link.embed else "link", "line": link.line, "status": r.status,
+        path = r.target
+        if path is None:
+            target = missing_node(link.target)
+        else:
+            target = ids.get(path)
+            if target is None:
+                target = node_id(path)
+                if path in files and target not in G:
+                    G.add_node(target, kind="file", title=posixpath.basename(path), path=path)
+        data = {"kind": "embed" if link.embed else "link", "line": link.line, "status": status,
                 "context": link.context}
         # Attributes most links lack are left out rather than stored as None (a 50,000-note
         # vault has a million edges); `G.edges(data="key")` still reads them as None.
-        for name, value in (("key", link.key), ("label", link.label), ("heading", link.heading),
-                            ("block", link.block)):
-            if value is not None:
-                data[name] = value
-        edges.append((node_id(r.source), target, data))
+        if link.key is not None:
+            data["key"] = link.key
+        if link.label is not None:
+            data["label"] = link.label
+        if link.heading is not None:
+            data["heading"] = link.heading
+        if link.block is not None:
+            data["block"] = link.block
+        edges.append((ids[r.source], target, data))
     add_edges(G, edges)
 
     statements: dict[tuple[str, str], list] = defaultdict(list)

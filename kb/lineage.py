@@ -52,7 +52,7 @@ _PREDECESSOR_KEYS = ("predecessor", "predecessors")
 _SUCCESSOR_KEYS = ("successor", "successors")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only; not frozen, see kb.parse.note
 class LineageEdge:
     """One statement that `predecessor` came before `successor` (graph node ids)."""
 
@@ -63,7 +63,7 @@ class LineageEdge:
     evidence: Evidence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only
 class StatedYear:
     year: int
     file: str

@@ -143,7 +143,7 @@ def test_cache_is_used_when_nothing_changed(tmp_path, cache, parse_calls):
     second = load_vault(root)
     assert len(parse_calls) == 3
     assert second.notes == first.notes
-    assert list(cache.glob("parse/*.pickle"))
+    assert list(cache.glob("parse/*.cache"))
 
 
 def test_changed_note_is_parsed_again(tmp_path, cache, parse_calls):
@@ -163,7 +163,7 @@ def test_damaged_cache_is_rebuilt_never_trusted(tmp_path, cache, parse_calls, da
     root = make_vault(tmp_path / "v")
     expected = load_vault(root, use_cache=False).notes
     load_vault(root)
-    [cache_file] = cache.glob("parse/*.pickle")
+    [cache_file] = cache.glob("parse/*.cache")
     data = cache_file.read_bytes()
     if damage == "truncate":
         cache_file.write_bytes(data[: len(data) // 2])
@@ -198,3 +198,35 @@ def test_stale_entry_with_another_hash_is_parsed_again(tmp_path, cache, parse_ca
     vault = load_vault(root)
     assert parse_calls[3:] == ["A.md"]
     assert vault.note("A.md").links[0].target == "C"
+
+
+REPO = Path(__file__).resolve().parent.parent
+CACHED_VAULTS = [REPO / "notes", REPO / "tests" / "vaults" / "lineage", REPO / "tests" / "check_vaults" / "forms",
+                 REPO / "tests" / "parse_corpus"]
+
+
+@pytest.mark.parametrize("root", CACHED_VAULTS, ids=lambda p: p.name)
+def test_cached_notes_equal_freshly_parsed_ones(root, cache, parse_calls):
+    """Every field of every record survives the cache, and a cell's links stay the note's own."""
+    fresh = load_vault(root, use_cache=False)
+    load_vault(root)                     # writes the cache
+    calls = len(parse_calls)
+    cached = load_vault(root)
+    assert len(parse_calls) == calls     # nothing parsed: all of it came from the cache
+    assert cached.notes == fresh.notes
+    assert cached.diagnostics == fresh.diagnostics
+    for note in cached.notes:
+        for table in note.tables:
+            for cell in (c for row in (table.header, *table.rows) for c in row):
+                assert all(any(link is own for own in note.links) for link in cell.links)
+
+
+def test_frontmatter_values_of_any_yaml_type_survive_the_cache(tmp_path, cache, parse_calls):
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "Dated.md").write_text("---\ndate: 2015-12-10\nwhen: 2015-12-10T08:00:00\nsize: 1.5e9\n"
+                                   "nested: {a: [1, null, true]}\n---\nBody\n", encoding="utf-8")
+    fresh = load_vault(root, use_cache=False)
+    load_vault(root)
+    assert load_vault(root).notes == fresh.notes
+    assert parse_calls == ["Dated.md", "Dated.md"]    # the third load read the cache
