@@ -13,7 +13,7 @@ from pathlib import Path
 from kb.commands._common import add_vault_argument, vault_path
 from kb.errors import KbError
 
-ORDER = 40
+ORDER = 20
 DEFAULT_SITE_DIR = "site"
 
 

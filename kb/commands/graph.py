@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kb.commands._common import add_vault_argument, print_diagnostics, vault_path
 
-ORDER = 10
+ORDER = 70
 _FORMATS = ("json", "graphml", "gexf", "dot")
 
 

@@ -8,7 +8,7 @@ from kb.commands._common import (add_format_argument, add_strict_argument, add_v
                                  print_diagnostics, print_json, vault_path)
 from kb.errors import KbError
 
-ORDER = 30
+ORDER = 60
 
 
 def register(subparsers) -> None:

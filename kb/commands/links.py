@@ -7,7 +7,7 @@ import argparse
 from kb.commands._common import (add_format_argument, add_strict_argument, add_vault_argument,
                                  print_diagnostics, print_json, vault_path)
 
-ORDER = 20
+ORDER = 50
 
 
 def register(subparsers) -> None:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from kb.commands._common import print_json
 from kb.errors import KbError
 
-ORDER = 60
+ORDER = 80
 
 
 def register(subparsers) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kb.commands._common import DEFAULT_VAULT, vault_path
 
-ORDER = 20
+ORDER = 40
 
 
 def register(subparsers) -> None:

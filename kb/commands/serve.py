@@ -9,7 +9,7 @@ from kb.commands._common import add_vault_argument, vault_path
 from kb.commands.build import add_config_argument, config_file, load_site_config, log_to_stderr
 from kb.errors import KbError
 
-ORDER = 41
+ORDER = 30
 
 
 def register(subparsers) -> None:
