@@ -143,6 +143,37 @@ def test_generated_pages_and_scripts_data_exist(built):
     assert (site / "assets" / "kb" / "pages.json").is_file()
 
 
+def test_model_pages_show_where_the_papers_figures_and_the_definition_differ(built):
+    site = built["site"]
+    transformer = page(site, "kb/models/transformer_base")
+    section = transformer[transformer.index('id="the-papers-figures-and-this-definition"'):]
+    section = section[:section.index("</div>")]
+    assert "Table 3 says 65 M" in section and "63,045,632" in section
+    googlenet = page(site, "kb/models/googlenet")
+    assert "sums to about 6.8 M" in googlenet and "6,998,552 parameters" in googlenet
+    # a model whose docstring sets no printed figure against the definition has no such section
+    assert "the-papers-figures-and-this-definition" not in page(site, "kb/models/vgg16")
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "63,045,632" in index
+
+
+def test_documented_discrepancies_are_escaped_and_keep_code_spans():
+    from types import SimpleNamespace
+
+    from kb.site import pages
+
+    doc = ("Net (Table 1).\n\nOpening words.\n\nParameters: the paper says <b>5 M</b>; this definition has\n"
+           "5,100,000 (`net_v2` & <script>alert(1)</script>).\n\nMeasuring needs no paper here.")
+    spec = SimpleNamespace(id="net", name="Net", paper=None, where="", summary="", doc=lambda: doc)
+    text = pages.model_page(spec, "Net family", None, [], [], [])
+    assert "<script>" not in text and "<b>" not in text
+    assert ("<p>Parameters: the paper says &lt;b&gt;5 M&lt;/b&gt;; this definition has 5,100,000 "
+            "(<code>net_v2</code> &amp; &lt;script&gt;alert(1)&lt;/script&gt;).</p>") in text
+    assert "Opening words" not in text and "Measuring needs no paper here" not in text   # no figure in them
+    assert pages.model_page(SimpleNamespace(**{**vars(spec), "doc": lambda: "Net."}), "Net family", None,
+                            [], [], []).count("admonition") == 0
+
+
 def test_strict_fails_on_contradicted_claims_but_still_builds(built, tmp_path, monkeypatch):
     monkeypatch.chdir(built["work"])
     site = tmp_path / "strict-site"

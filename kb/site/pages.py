@@ -300,13 +300,39 @@ def measurement_row(measurement: Any | None) -> dict | None:
             "shapes": shapes, "notes": notes}
 
 
+# A paragraph of a model's docstring sets the paper against the definition when it names both sides.
+_PAPER_SIDE = re.compile(r"\b(?:paper|Table \d+|Figure \d+|Section \d+)", re.I)
+_DEFINITION_SIDE = re.compile(r"\b(?:this definition|measur\w*)", re.I)
+
+
+def paper_discrepancies(doc: str) -> list[Markup]:
+    """The paragraphs of a model's docstring (its `doc()`) that set a figure the paper prints against what
+    the definition gives, past the opening line: each as one line of escaped HTML, `code` spans kept."""
+    paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", doc or "")]
+    found = []
+    for paragraph in paragraphs[1:]:
+        if paragraph and _PAPER_SIDE.search(paragraph) and _DEFINITION_SIDE.search(paragraph) \
+                and re.search(r"\d", paragraph):
+            text = str(Markup.escape(paragraph))
+            found.append(Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", text)))
+    return found
+
+
+def _model_doc(spec: Any) -> str:
+    try:
+        return spec.doc() if callable(getattr(spec, "doc", None)) else ""
+    except Exception:  # noqa: BLE001 - a plugin model without readable source simply has no notes
+        return ""
+
+
 def model_page(spec: Any, family_name: str, measurement: Any | None, layers: Sequence[Sequence[Any]],
                layer_columns: Sequence[str], mentions: Sequence[dict]) -> str:
     paper = spec.paper
     paper_text = f"{paper.authors}, “{paper.title}”, {paper.venue} ({paper.year}), {spec.where}" if paper else ""
     return render("model.md", name=spec.name, id=spec.id, family=family_name, paper=paper_text,
                   doc=spec.summary, measurement=measurement_row(measurement), layers=layers,
-                  layer_columns=layer_columns, mentions=mentions)
+                  layer_columns=layer_columns, mentions=mentions,
+                  discrepancies=paper_discrepancies(_model_doc(spec)))
 
 
 def models_page(rows: Sequence[dict]) -> str:
