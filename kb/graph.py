@@ -22,15 +22,36 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import networkx as nx
 
 from kb.lineage import Lineage, infer_lineage
-from kb.resolve import Index, Resolution, build_index, node_id
+from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
 from kb.vault import paused_gc
 
 FORMATS = ("json", "graphml", "gexf", "dot")
+
+
+@dataclass(frozen=True)
+class VaultGraph:
+    """Every stage from a loaded vault to its graph, each run once."""
+
+    vault: Any
+    index: Index
+    resolutions: tuple[Resolution, ...]
+    lineage: Lineage
+    graph: nx.MultiDiGraph
+
+
+def vault_graph(vault) -> VaultGraph:
+    """Index, resolve, infer the lineage of and build the graph of a loaded vault."""
+    index = build_index(vault)
+    resolutions = resolve_vault(vault, index)
+    lineage = infer_lineage(vault, resolutions, index)
+    return VaultGraph(vault, index, resolutions, lineage,
+                      build_graph(vault, resolutions, lineage=lineage, index=index))
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,

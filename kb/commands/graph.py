@@ -29,17 +29,12 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kb import atomic
-    from kb.graph import build_graph, dumps
-    from kb.lineage import infer_lineage
-    from kb.resolve import build_index, resolve_vault
+    from kb.graph import dumps, vault_graph
     from kb.vault import load_vault
 
-    vault = load_vault(vault_path(args.vault))
-    index = build_index(vault)
-    resolutions = resolve_vault(vault, index)
-    lineage = infer_lineage(vault, resolutions, index)
-    print_diagnostics(vault.diagnostics + lineage.diagnostics)
-    text = dumps(build_graph(vault, resolutions, lineage=lineage, index=index), args.format)
+    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    print_diagnostics(loaded.vault.diagnostics + loaded.lineage.diagnostics)
+    text = dumps(loaded.graph, args.format)
     if args.output is None:
         sys.stdout.write(text)
     else:

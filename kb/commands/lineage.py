@@ -28,17 +28,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.graph import build_graph
-    from kb.lineage import ancestors, descendants, infer_lineage, timeline
-    from kb.resolve import build_index, node_id, resolve_name, resolve_vault
+    from kb.graph import vault_graph
+    from kb.lineage import ancestors, descendants, timeline
+    from kb.resolve import node_id, resolve_name
     from kb.vault import load_vault
 
-    vault = load_vault(vault_path(args.vault))
-    index = build_index(vault)
-    resolutions = resolve_vault(vault, index)
-    lineage = infer_lineage(vault, resolutions, index)
+    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    vault, index, lineage, G = loaded.vault, loaded.index, loaded.lineage, loaded.graph
     print_diagnostics(vault.diagnostics + lineage.diagnostics)
-    G = build_graph(vault, resolutions, lineage=lineage, index=index)
 
     if args.note is None:
         entries = [_entry(G, node) for node in timeline(G)]

@@ -25,18 +25,18 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.graph import build_graph, orphans
-    from kb.resolve import DOUBTFUL, resolve_vault
+    from kb.graph import orphans, vault_graph
+    from kb.resolve import DOUBTFUL
     from kb.vault import load_vault
 
-    vault = load_vault(vault_path(args.vault))
+    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    vault, resolutions = loaded.vault, loaded.resolutions
     print_diagnostics(vault.diagnostics)
-    resolutions = resolve_vault(vault)
     report = {
         "dangling": [_entry(r, reason=True) for r in resolutions if r.status == "missing"],
         "ambiguous": [_entry(r, candidates=True, reason=True) for r in resolutions
                       if r.status == "ambiguous"],
-        "orphans": orphans(build_graph(vault, resolutions)),
+        "orphans": orphans(loaded.graph),
         "doubtful": [{**_entry(r, candidates=True, reason=True), "status": r.status}
                      for r in resolutions if r.status in DOUBTFUL],
         "anchors": [_entry(r, reason=True) | {"heading": r.link.heading, "block": r.link.block}
