@@ -238,6 +238,21 @@ def test_a_big_folder_is_shown_as_alphabetical_groups_and_pages_carry_only_their
     assert 'href="../Epsilon/"' not in alpha   # other groups are pruned (a group links only its first page)
 
 
+def test_guide_code_blocks_are_highlighted_at_build_time(built):
+    guide = page(built["site"], "guide/adding-a-model")
+    assert '<div class="highlight"><span class="filename">kb-densenet/kb_densenet/__init__.py</span>' in guide
+    assert '<span class="kn">from</span>' in guide          # Pygments' classes, styled by the theme's CSS
+
+
+def test_the_repository_configuration_and_kb_default_share_their_markdown_extensions():
+    import yaml
+    repository = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    default = yaml.safe_load((REPO / "kb" / "site" / "templates" / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert repository["markdown_extensions"] == default["markdown_extensions"]
+    assert {"pymdownx.highlight", "pymdownx.superfences"} <= {
+        next(iter(e)) if isinstance(e, dict) else e for e in default["markdown_extensions"]}
+
+
 def test_the_user_guide_is_part_of_the_site(built):
     guide = sorted((REPO / "kb" / "guide").glob("*.md"))
     for source in guide:
