@@ -105,10 +105,11 @@ def _measured(model: str, attribute: str, refs: References) -> list[Evidence]:
 
 
 def _depth_detail(m) -> str:
-    """"weight layers: 49 conv + 1 fc" from a measurement's depth breakdown."""
-    parts = m.depth_detail.items() if isinstance(m.depth_detail, Mapping) else ()
-    counted = " + ".join(f"{count} {part}" for part, count in parts)
-    return ": ".join(filter(None, (m.depth_unit or "", counted)))
+    """"weight layers: 49 conv + 1 fc", "encoder/decoder layers: encoder 6 + decoder 6"."""
+    from kb.measure import depth_breakdown
+
+    detail = m.depth_detail if isinstance(m.depth_detail, Mapping) else {}
+    return ": ".join(filter(None, (m.depth_unit or "", depth_breakdown(m.depth_unit or "", detail))))
 
 
 def _cite(result, refs: References) -> Evidence:
@@ -155,9 +156,7 @@ def _year(subject: Subject, refs: References) -> list[Evidence]:
     if not found and family in refs.families:
         spec = refs.families[family]
         paper = spec.paper
-        source = refs.sources.get(paper.key)
-        cite = source.cite() if source is not None else f"{paper.authors.split(',')[0]} {paper.year}"
-        found = [Evidence("cited", float(spec.year), family, f"{cite}, {paper.venue}", "first published")]
+        found = [Evidence("cited", float(spec.year), family, f"{paper.cite()}, {paper.venue}", "first published")]
     return found
 
 

@@ -49,7 +49,7 @@ import mmap
 import os
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from kb.errors import KbError
 from kb.models import MODELS, ModelSpec, find_model
 
 __all__ = ["LayerRow", "LayerTable", "Measurement", "MeasurementWarning", "cache_key", "cache_path",
-           "close_matches", "format_shape", "layer_table", "load_measurements", "measure_model", "resolve_id"]
+           "close_matches", "depth_breakdown", "format_shape", "layer_table", "load_measurements", "measure_model", "resolve_id"]
 
 CACHE_FORMAT = 1
 CACHE_FILE = "measurements.json"
@@ -86,11 +86,10 @@ class Measurement:
 
     def depth_text(self) -> str:
         """ "50 weight layers (49 conv + 1 fc)", "encoder 6 + decoder 6 layers"."""
-        parts = [(kind, count) for kind, count in self.depth_detail.items() if count]
+        detail = depth_breakdown(self.depth_unit, self.depth_detail)
         if self.depth_unit == "weight layers":
-            detail = " + ".join(f"{count} {kind}" for kind, count in parts)
             return f"{self.depth} weight layers ({detail})" if detail else f"{self.depth} weight layers"
-        return " + ".join(f"{kind} {count}" for kind, count in parts) + f" {self.depth_unit.split()[-1]}"
+        return f"{detail} {self.depth_unit.split()[-1]}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -126,6 +125,19 @@ class LayerTable:
     rows: tuple[LayerRow, ...]
     params: int
     macs: int
+
+
+def depth_breakdown(depth_unit: str, depth_detail: Mapping[str, int]) -> str:
+    """A measured depth's parts as people write them: "49 conv + 1 fc" for weight
+    layers, "encoder 6 + decoder 6" otherwise; parts counted zero times are left out.
+
+    Everything that shows a depth breakdown (`depth_text`, `kb models`, check
+    evidence) goes through here, so it reads the same everywhere.
+    """
+    parts = [(str(kind), count) for kind, count in dict(depth_detail or {}).items() if count]
+    if depth_unit == "weight layers":
+        return " + ".join(f"{count} {kind}" for kind, count in parts)
+    return " + ".join(f"{kind} {count}" for kind, count in parts)
 
 
 def format_shape(shape: Sequence[int]) -> str:

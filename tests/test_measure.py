@@ -161,6 +161,24 @@ def test_transformer_cannot_reproduce_table_3(measured):
     assert "32 source and 32 target tokens" in base.notes[0]
 
 
+def test_depth_detail_reads_the_same_in_evidence_and_depth_text(measured):
+    from kb.evidence import References, _measured
+    from kb.measure import depth_breakdown
+    from kb.models import FAMILIES
+
+    refs = References(models=MODELS, families=FAMILIES, measurements=measured)
+    assert depth_breakdown("weight layers", {"conv": 151, "fc": 1}) == "151 conv + 1 fc"
+    assert depth_breakdown("encoder/decoder layers", {"encoder": 6, "decoder": 0}) == "encoder 6"
+    for model_id in ("resnet152", "transformer_base"):
+        m = measured[model_id]
+        (evidence,) = _measured(model_id, "layers", refs)
+        assert evidence.detail == f"{m.depth_unit}: {depth_breakdown(m.depth_unit, m.depth_detail)}"
+        assert depth_breakdown(m.depth_unit, m.depth_detail) in m.depth_text()
+        assert "{" not in evidence.detail and "{" not in m.depth_text()
+    (evidence,) = _measured("transformer_base", "layers", refs)
+    assert evidence.detail == "encoder/decoder layers: encoder 6 + decoder 6"
+
+
 @pytest.mark.parametrize("model_id, output_shape", [
     ("alexnet", (1, 1000)), ("vgg16", (1, 1000)), ("googlenet", (1, 1000)), ("resnet50", (1, 1000)),
     ("resnet1202", (1, 10)), ("transformer_big", (1, 32, 37000)),
@@ -254,8 +272,8 @@ def test_kb_models_json(measured, capsys):
 def test_kb_models_table(measured, capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "resnet50          ResNet-50                   25,557,032     50   3.86 G" in out
-    assert "transformer_base  Transformer (base)          63,045,632  6 + 6" in out
+    assert "resnet50          ResNet-50                   25,557,032                     50   3.86 G" in out
+    assert "transformer_base  Transformer (base)          63,045,632  encoder 6 + decoder 6   2.03 G" in out
 
 
 def test_kb_models_one_model(measured, capsys):

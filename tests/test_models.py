@@ -197,3 +197,28 @@ def test_plugin_clashing_with_a_builtin_is_skipped(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         kb.models.reload_plugins()
+
+
+def test_paper_cite_is_the_short_citation_published_sources_use():
+    from kb.data import Source
+    from kb.models import Paper
+
+    assert MODELS["resnet50"].paper.cite() == "He et al. 2015"
+    assert MODELS["vgg16"].paper.cite() == "Simonyan and Zisserman 2014"
+    assert MODELS["alexnet_owt"].paper.cite() == "Krizhevsky 2014"
+    densenet = Paper(key="huang2017", authors="Gao Huang, Zhuang Liu, Laurens van der Maaten, Kilian Q. Weinberger",
+                     title="Densely Connected Convolutional Networks", year=2016, venue="arXiv:1608.06993")
+    assert densenet.cite() == "Huang et al. 2016"
+    for paper in (densenet, MODELS["vgg16"].paper, MODELS["alexnet_owt"].paper):
+        assert Source(paper.key, paper.authors, paper.title, paper.year, paper.venue).cite() == paper.cite()
+
+
+def test_year_evidence_cites_the_family_paper_like_everything_else():
+    # No published year result for GoogLeNet here: the family's own paper and year decide.
+    from kb.claims import Subject
+    from kb.evidence import References, _year
+
+    refs = References(models=MODELS, families=FAMILIES, measurements={})
+    (evidence,) = _year(Subject("GoogLeNet", family="googlenet"), refs)
+    assert evidence.value == 2014 and evidence.detail == "first published"
+    assert evidence.source == "Szegedy et al. 2014, arXiv:1409.4842 (CVPR 2015)"

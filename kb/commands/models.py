@@ -81,13 +81,13 @@ def _giga(value: int) -> str:
 
 
 def _print_table(rows: list[dict]) -> None:
-    from kb.measure import format_shape
+    from kb.measure import depth_breakdown, format_shape
 
     header = ("id", "name", "params", "depth", "MACs", "input", "output", "paper")
     lines = [header]
     for row in rows:
         depth = str(row["depth"]) if row["depth_unit"] == "weight layers" else \
-            " + ".join(f"{count}" for count in row["depth_detail"].values())
+            depth_breakdown(row["depth_unit"], row["depth_detail"])
         lines.append((row["id"], row["name"], f"{row['params']:,}", depth, _giga(row["macs"]),
                       format_shape(row["input_shape"][1:]), format_shape(row["output_shape"][1:]),
                       f"{row['paper']['key']}, {row['paper']['where']}"))

@@ -66,12 +66,10 @@ class Source:
     venue: str
 
     def cite(self) -> str:
-        """Short citation: "He et al. 2015", "Simonyan and Zisserman 2014"."""
-        names = [name.strip() for name in self.authors.split(",") if name.strip()]
-        surname = names[0].split()[-1] if names else self.key
-        if len(names) == 2:
-            return f"{surname} and {names[1].split()[-1]} {self.year}"
-        return f"{surname} et al. {self.year}" if len(names) > 2 else f"{surname} {self.year}"
+        """Short citation: "He et al. 2015", "Simonyan and Zisserman 2014" (as `kb.models.Paper.cite`)."""
+        from kb.models.registry import short_citation
+
+        return short_citation(self.authors, self.year, self.key)
 
 
 @dataclass(frozen=True, slots=True)

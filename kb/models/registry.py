@@ -44,6 +44,20 @@ class Paper:
     venue: str
     url: str = ""
 
+    def cite(self) -> str:
+        """Short citation: "He et al. 2015", "Simonyan and Zisserman 2014", "Krizhevsky 2014"."""
+        return short_citation(self.authors, self.year, self.key)
+
+
+def short_citation(authors: str, year: int, key: str = "") -> str:
+    """"He et al. 2015" from "Kaiming He, Xiangyu Zhang, ..." and 2015: the first author's
+    surname, "and" the second's when there are two, "et al." when there are more."""
+    names = [name.strip() for name in authors.split(",") if name.strip()]
+    surname = names[0].split()[-1] if names else key
+    if len(names) == 2:
+        return f"{surname} and {names[1].split()[-1]} {year}"
+    return f"{surname} et al. {year}" if len(names) > 2 else f"{surname} {year}"
+
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
