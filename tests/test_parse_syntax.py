@@ -80,6 +80,8 @@ def test_plain_link_with_line_and_context() -> None:
     ("[[Git Flow|Title [with] square [brackets]]]", "Git Flow", "Title [with] square [brackets]", None, None),
     ("[[Clustering Models|Clustering Model|]]", "Clustering Models", "Clustering Model", None, None),
     ("[[Note.md]]", "Note", None, None, None),
+    ("[[ Note.md ]]", "Note", None, None, None),
+    ("[[Note.MD |shown]]", "Note", "shown", None, None),
     ("[[yes, no, and maybe]]", "yes, no, and maybe", None, None, None),
     ("[[AI/ML/README|Read me]]", "AI/ML/README", "Read me", None, None),
     ("[[ML/README]]", "ML/README", None, None, None),

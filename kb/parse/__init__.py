@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Sequence
 from dataclasses import replace
+from itertools import repeat
+from operator import attrgetter
 
 from kb.diagnostics import Diagnostic
 from kb.parse.anchors import anchors, find_heading, heading_matches
@@ -26,11 +27,13 @@ from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import RawCell, scan, split_lines
+from kb.parse.scan import scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
 # An Obsidian block id: `^id` at the end of a line, after whitespace.
 _BLOCK_ID = re.compile(r"(?<!\S)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
+
+_LINE = attrgetter("line")
 
 __all__ = [
     "Cell", "Field", "Heading", "Link", "ParsedNote", "Table", "Tag",
@@ -77,14 +80,15 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     front = read_frontmatter(lines, path)
     offset = front.end                       # body line index i is file line i + offset + 1
     layout = scan(lines[offset:] if offset else lines)
+    base = offset + 1
 
-    links: list[Link] = list(front.links)
+    # the scanner hands out lines in order, so only the frontmatter's links may need sorting
+    links: list[Link] = sorted(front.links, key=_LINE) if front.links else []
     tags: list[Tag] = list(front.tags)
     fields: list[Field] = []
     diagnostics: list[Diagnostic] = list(front.diagnostics)
-    heading_lines = {h.index for h in layout.headings}
-    row_lines = {t.index for t in layout.tables}
-    row_lines.update(index for t in layout.tables for index, _ in t.rows)
+    raw_headings = layout.headings
+    heading_lines = {h.index for h in raw_headings} if raw_headings else ()
     row_links: dict[int, list[tuple[int, int, Link]]] = {}
     blocks: list[str] = []
     for index, masked in layout.text:
@@ -97,40 +101,36 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
                 blocks.append(block.group(1))
         if not (has_bracket or has_hash or has_colons):
             continue
-        number = index + offset + 1
-        source = lines[index + offset]
+        number = index + base
         keyed = None
         if has_colons and index not in heading_lines:
-            found, keyed = find_fields(masked, number, source)
+            found, keyed = find_fields(masked, number, lines[index + offset])
             fields.extend(found)
         if has_bracket:
-            located = locate_links(masked, number, source.strip(), keyed)
-            links.extend(link for _, _, link in located)
-            if index in row_lines:
-                row_links[index] = located
+            located = locate_links(masked, number, lines[index + offset].strip(), keyed)
+            if located:
+                links.extend([link for _, _, link in located])
+                row_links[index] = located      # read back only for table rows
         if has_hash:
             tags.extend(find_tags(masked, number))
 
     headings = tuple(
-        Heading(level=h.level, text=h.text, anchor=anchor, line=h.index + offset + 1)
-        for h, anchor in zip(layout.headings, anchors(h.text for h in layout.headings))
-    )
+        Heading(h.level, h.text, anchor, h.index + base)
+        for h, anchor in zip(raw_headings, anchors([h.text for h in raw_headings]))
+    ) if raw_headings else ()
     tables = []
     section = None
     above = 0                               # headings[:above] stand above the current table
     for raw in layout.tables:
-        while above < len(headings) and headings[above].line - offset - 1 < raw.index:
-            section = headings[above].text
+        while above < len(raw_headings) and raw_headings[above].index < raw.index:
+            section = raw_headings[above].text
             above += 1
         width = len(raw.header)
-        header = _row(path, raw.index + offset + 1, lines[raw.index + offset], raw.header, width,
-                      row_links.get(raw.index, ()), diagnostics)
-        rows = tuple(_row(path, index + offset + 1, lines[index + offset], cells, width, row_links.get(index, ()),
-                          diagnostics)
-                     for index, cells in raw.rows)
-        tables.append(Table(line=raw.index + offset + 1, header=header, rows=rows, section=section))
+        header = _row(path, raw.index, base, lines, raw.header, width, row_links, diagnostics)
+        rows = tuple([_row(path, index, base, lines, cells, width, row_links, diagnostics)
+                      for index, cells in raw.rows])
+        tables.append(Table(raw.index + base, header, rows, section))
 
-    links.sort(key=lambda link: link.line)
     return ParsedNote(
         path=path,
         title=posixpath.splitext(posixpath.basename(path))[0],
@@ -148,32 +148,37 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     )
 
 
-def _row(path: str, number: int, source: str, raw_cells: list[RawCell], width: int,
-         located: Sequence[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
+def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], width: int,
+         row_links: dict[int, list[tuple[int, int, Link]]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
     """A table row as `width` cells (missing cells empty, extra ones dropped, as markdown renders it).
 
     A link that spans two cells had its `|` taken as a cell separator:
     markdown renders it broken, so say so.
     """
-    if located:
+    number = index + base
+    located = row_links.get(index)
+    if located is None:
+        if len(texts) >= width:
+            return tuple(map(Cell, texts, repeat(number, width), range(width)))
+        cells = list(map(Cell, texts, repeat(number), range(width)))
+    else:
         # links and cells both run left to right: one merge pass places every link
+        source = lines[index + base - 1]
         cells = []
         k = 0
-        for column, raw in enumerate(raw_cells):
-            while k < len(located) and located[k][0] < raw.start:
+        for column, (text, start, end) in enumerate(split_row(source)):
+            while k < len(located) and located[k][0] < start:
                 _split_link(path, number, source, located[k], diagnostics)
                 k += 1
             inside = []
-            while k < len(located) and located[k][1] <= raw.end:
+            while k < len(located) and located[k][1] <= end:
                 inside.append(located[k][2])
                 k += 1
             if column < width:
-                cells.append(Cell(raw.text, number, column, tuple(inside)))
+                cells.append(Cell(text, number, column, tuple(inside)))
         for rest in located[k:]:
             _split_link(path, number, source, rest, diagnostics)
-    else:
-        cells = [Cell(raw.text, number, column) for column, raw in enumerate(raw_cells[:width])]
-    cells.extend(Cell(text="", line=number, column=column) for column in range(len(raw_cells), width))
+    cells.extend([Cell("", number, column) for column in range(len(cells), width)])
     return tuple(cells)
 
 

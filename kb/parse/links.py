@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from operator import itemgetter
 from urllib.parse import unquote
 
 from kb.parse.note import Link
@@ -16,43 +17,54 @@ from kb.parse.note import Link
 # balanced single brackets (`[[Git Flow|Title [with] square [brackets]]]`).
 # (The label pattern is an unrolled loop: linear time, and several times faster.)
 WIKILINK = re.compile(r"\[\[([^\[\]|\n]*)(?:\|([^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*))?\]\]")
-# `[label](path.md#fragment "title")`, destination bare or in angle brackets.
+# `[label](path.md#fragment "title")`, destination bare or in angle brackets; a
+# `!` before it (an embed) is looked at apart, so the pattern starts with a literal.
 _MARKDOWN_LINK = re.compile(
-    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^<>\n]*>|[^\s()<>]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+    r"\[([^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)*)\]\(\s*(<[^<>\n]*>|[^\s()<>]+)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
 )
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _SIZE = re.compile(r"\d+(?:x\d+)?")
+_START = itemgetter(0)
 _AFTER_ANY_END = 1 << 62                 # (position, this) sorts after every span starting at position
 
 
 def wikilink(inner: str, label: str | None, *, embed: bool, line: int, context: str,
              syntax: str = "wikilink", key: str | None = None) -> Link | None:
     """Build the Link for `[[inner|label]]`, or None when it names nothing."""
-    if label is None and "#" not in inner and "\\" not in inner and inner[-3:].lower() != ".md":
-        name = inner.strip()            # the common `[[Target]]`
-        return Link(name, line, None, None, None, embed, syntax, None, key, context) if name else None
-    if inner.endswith("\\"):            # `[[T\|label]]`: the pipe was escaped for a table
-        inner = inner[:-1]
-    name, *fragments = inner.split("#")
-    name = name.strip()
-    if name[-3:].lower() == ".md":
-        name = name[:-3].rstrip()
-    parts = [p for p in (f.strip() for f in fragments) if p]
-    block = parts.pop()[1:].strip() or None if parts and parts[-1].startswith("^") else None
-    heading = "#".join(parts) or None
-    if not name and heading is None and block is None:
-        return None
+    return _wikilink(inner, label, embed, line, context, syntax, key)
+
+
+def _wikilink(inner: str, label: str | None, embed: bool, line: int, context: str,
+              syntax: str, key: str | None) -> Link | None:
+    heading = block = None
+    if "#" not in inner and "\\" not in inner:
+        name = inner.strip()            # the common `[[Target]]` and `[[Target|label]]`
+        if name[-3:].lower() == ".md":
+            name = name[:-3].rstrip()
+        if not name:
+            return None
+    else:
+        if inner.endswith("\\"):        # `[[T\|label]]`: the pipe was escaped for a table
+            inner = inner[:-1]
+        name, *fragments = inner.split("#")
+        name = name.strip()
+        if name[-3:].lower() == ".md":
+            name = name[:-3].rstrip()
+        parts = [p for p in (f.strip() for f in fragments) if p]
+        block = parts.pop()[1:].strip() or None if parts and parts[-1].startswith("^") else None
+        heading = "#".join(parts) or None
+        if not name and heading is None and block is None:
+            return None
     size = None
     if label is not None:
         label = label.rstrip("|").strip() or None     # `[[T|label|]]`: a trailing empty pipe adds nothing
         if embed and label is not None and _SIZE.fullmatch(label):
             size, label = label, None
-    return Link(target=name, line=line, label=label, heading=heading, block=block, embed=embed,
-                syntax=syntax, size=size, key=key, context=context)
+    return Link(name, line, label, heading, block, embed, syntax, size, key, context)
 
 
-def _markdown_link(match: re.Match[str], line: int, context: str, key: str | None) -> Link | None:
-    href = match.group(3)
+def _markdown_link(match: re.Match[str], embed: bool, line: int, context: str, key: str | None) -> Link | None:
+    label, href = match.groups()
     if href.startswith("<"):
         href = href[1:-1].strip()
     if _URL_SCHEME.match(href) or href.startswith("//"):
@@ -64,9 +76,7 @@ def _markdown_link(match: re.Match[str], line: int, context: str, key: str | Non
     fragment = unquote(fragment).strip()
     block = fragment[1:] or None if fragment.startswith("^") else None
     heading = None if block is not None or not fragment else fragment
-    label = match.group(2).strip() or None
-    return Link(target=path[:-3], line=line, label=label, heading=heading, block=block,
-                embed=bool(match.group(1)), syntax="markdown", key=key, context=context)
+    return Link(path[:-3], line, label.strip() or None, heading, block, embed, "markdown", None, key, context)
 
 
 def find_links(text: str, line: int, context: str,
@@ -86,20 +96,32 @@ def locate_links(text: str, line: int, context: str,
     if "[[" in text:
         for m in WIKILINK.finditer(text):
             start = m.start()
+            inner, label = m.groups()
             embed = start > 0 and text[start - 1] == "!"
-            link = wikilink(m.group(1), m.group(2), embed=embed, line=line, context=context,
-                            key=_key_at(keyed, start) if keyed else None)
-            if link is not None:
-                found.append((start - embed, m.end(), link))
+            key = _key_at(keyed, start) if keyed else None
+            if label is None and "#" not in inner and "\\" not in inner:
+                name = inner.strip()            # the common `[[Target]]`, as `_wikilink` would read it
+                if name[-3:].lower() == ".md":
+                    name = name[:-3].rstrip()
+                if not name:
+                    continue
+                link = Link(name, line, None, None, None, embed, "wikilink", None, key, context)
+            else:
+                link = _wikilink(inner, label, embed, line, context, "wikilink", key)
+                if link is None:
+                    continue
+            found.append((start - embed, m.end(), link))
     if "](" in text:
         for m in _MARKDOWN_LINK.finditer(text):
             start = m.start()
+            embed = start > 0 and text[start - 1] == "!"
+            start -= embed
             if start and text[start - 1] == "[":     # the tail of a wikilink, not a markdown link
                 continue
-            link = _markdown_link(m, line, context, _key_at(keyed, start) if keyed else None)
+            link = _markdown_link(m, embed, line, context, _key_at(keyed, start) if keyed else None)
             if link is not None:
                 found.append((start, m.end(), link))
-        found.sort(key=lambda item: item[0])
+        found.sort(key=_START)
     return found
 
 

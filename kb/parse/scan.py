@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import repeat
 
 # A thematic break: three or more of one of `-*_`, spaces allowed between.
 _THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
@@ -72,17 +73,10 @@ class RawHeading:
 
 
 @dataclass(slots=True)
-class RawCell:
-    text: str           # trimmed, `\|` unescaped
-    start: int          # column span of the cell in its line (for code-span masking)
-    end: int
-
-
-@dataclass(slots=True)
 class RawTable:
     index: int                                   # header line
-    header: list[RawCell]
-    rows: list[tuple[int, list[RawCell]]]        # (line index, cells as written)
+    header: list[str]                            # cell texts, see `row_cells`
+    rows: list[tuple[int, list[str]]]            # (line index, cell texts as written)
 
 
 @dataclass(slots=True)
@@ -159,11 +153,12 @@ def _atx_heading(rest: str) -> tuple[int, str] | None:
     return level, body.strip()
 
 
-def split_row(line: str) -> list[RawCell]:
+def split_row(line: str) -> list[tuple[str, int, int]]:
     """Split a table row into cells exactly as markdown-it's escapedSplit does.
 
-    A `|` right after a backslash does not separate cells; the backslash is
-    dropped from the cell's text.
+    Each cell is (text, start, end): its text trimmed, and its column span in
+    the line. A `|` right after a backslash does not separate cells; the
+    backslash is dropped from the cell's text.
     """
     stripped = line.lstrip(_MD_TRIM)
     offset = len(line) - len(stripped)
@@ -172,17 +167,30 @@ def split_row(line: str) -> list[RawCell]:
         pieces = _UNESCAPED_PIPE.split(stripped)
     else:
         pieces = stripped.split("|")
-    if pieces and not pieces[0]:
+    if not pieces[0]:
         offset += 1
-        pieces.pop(0)
+        del pieces[0]
     if pieces and not pieces[-1]:
         pieces.pop()
     cells = []
     for piece in pieces:
         text = piece.replace("\\|", "|") if "\\" in piece else piece
-        cells.append(RawCell(text.strip(_MD_TRIM), offset, offset + len(piece)))
+        cells.append((text.strip(_MD_TRIM), offset, offset + len(piece)))
         offset += len(piece) + 1
     return cells
+
+
+def row_cells(line: str) -> list[str]:
+    """The cell texts of a table row: `split_row` without the spans, which few rows need."""
+    stripped = line.strip(_MD_TRIM)
+    if "\\|" in stripped:
+        return [text for text, _, _ in split_row(line)]
+    pieces = stripped.split("|")
+    if not pieces[0]:
+        del pieces[0]
+    if pieces and not pieces[-1]:
+        pieces.pop()
+    return list(map(str.strip, pieces, repeat(_MD_TRIM, len(pieces))))
 
 
 def _delimiter_columns(rest: str) -> int:
@@ -209,15 +217,15 @@ def _delimiter_columns(rest: str) -> int:
     return count
 
 
-def _table_header(line: str, nxt: str, base: int) -> list[RawCell] | None:
-    """Header cells when `line` followed by `nxt` opens a GFM table."""
+def _table_header(line: str, nxt: str, base: int) -> list[str] | None:
+    """Header cell texts when `line` followed by `nxt` opens a GFM table."""
     n_indent, n_rest = _indent(nxt)
     if not base <= n_indent < base + 4:
         return None
     columns = _delimiter_columns(n_rest)
     if not columns:
         return None
-    cells = split_row(line)
+    cells = row_cells(line)
     if len(cells) != columns:
         return None
     return cells
@@ -347,10 +355,13 @@ class _Scanner:
             masked[i] = "".join(out)
 
     def _flush_para(self) -> None:
-        if self.para:
+        para = self.para
+        if para:
             lines = self.lines
-            if any("`" in lines[i] for i, _ in self.para):
-                self._inline([(i, a, len(lines[i])) for i, a in self.para])
+            for i, _ in para:
+                if "`" in lines[i]:
+                    self._inline([(i, a, len(lines[i])) for i, a in para])
+                    break
             self.para = []
 
     # -- blocks --------------------------------------------------------------
@@ -488,14 +499,16 @@ class _Scanner:
         self._flush_para()
         return i + 1
 
-    def _table(self, i: int, header: list[RawCell], base: int) -> int:
+    def _table(self, i: int, header: list[str], base: int) -> int:
         lines = self.lines
         n = len(lines)
-        table = RawTable(i, header, [])
-        self.layout.tables.append(table)
-        self.layout.text.append((i, lines[i]))
-        self._cells(i, table.header)
+        rows: list[tuple[int, list[str]]] = []
+        self.layout.tables.append(RawTable(i, header, rows))
+        text = self.layout.text
+        text.append((i, lines[i]))
         columns = len(header)
+        if "`" in lines[i]:
+            self._cells(i, columns)
         autocompleted = 0
         j = i + 2
         while j < n:
@@ -504,20 +517,21 @@ class _Scanner:
                 indent, rest = _indent(line)
                 if not rest.strip(_MD_TRIM) or indent < base or _ends_table(indent - base, rest):
                     break
-            cells = split_row(line)
+            cells = row_cells(line)
             autocompleted += columns - len(cells)
             if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
                 break
-            table.rows.append((j, cells))
-            self.layout.text.append((j, line))
-            self._cells(j, cells[:columns])
+            rows.append((j, cells))
+            text.append((j, line))
+            if "`" in line:
+                self._cells(j, columns)
             j += 1
         return j
 
-    def _cells(self, i: int, cells: list[RawCell]) -> None:
-        if "`" in self.lines[i]:
-            for cell in cells:
-                self._inline([(i, cell.start, cell.end)])
+    def _cells(self, i: int, columns: int) -> None:
+        """Blank the code spans of a row's first `columns` cells (each cell is its own inline run)."""
+        for _text, start, end in split_row(self.lines[i])[:columns]:
+            self._inline([(i, start, end)])
 
     def _indented_code(self, i: int, base: int) -> int:
         lines = self.lines
