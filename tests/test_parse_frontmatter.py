@@ -142,3 +142,45 @@ def test_yaml_alias_bomb_is_read_once() -> None:
 def test_control_characters_in_yaml_are_a_diagnostic() -> None:
     note = parse("---\ntitle: a\x01b\n---\n[[Body]]")
     assert [d.code for d in note.diagnostics] == ["yaml"] and note.links[0].target == "Body"
+
+
+# -- the line of each key: where later stages point at a frontmatter value -----------------
+
+@pytest.mark.parametrize("block, lines", [
+    # read by the fast reader
+    ("aliases: [A]\ntags:\n  - x\n  - y\n# a comment\n\nyear: 2006", {"aliases": 2, "tags": 3, "year": 8}),
+    ("up: \"[[AlexNet]]\"\ntitle: Plain words", {"up": 2, "title": 3}),
+    # read by libyaml: a date, a quoted key, a block scalar, a nested mapping
+    ("date: 2015-12-10\n'quoted key': 1\n\"double\": 2\nabout: |\n  not: a key\nyear: 2015",
+     {"date": 2, "quoted key": 3, "double": 4, "about": 5, "year": 7}),
+    ("# leading comment\nmodel:\n  name: x\n  depth: 3\naliases:\n- A\n- B\nyear: yes",
+     {"model": 3, "aliases": 6, "year": 9}),
+])
+def test_frontmatter_key_lines(block: str, lines: dict[str, int]) -> None:
+    note = parse(f"---\n{block}\n---\nBody")
+    assert note.diagnostics == ()
+    assert note.frontmatter_lines == lines
+    assert set(note.frontmatter) == set(lines)
+
+
+@pytest.mark.parametrize("prefix, newline", [("", "\n"), ("", "\r\n"), ("\ufeff", "\n"), ("\ufeff", "\r\n"), ("", "\r")])
+def test_frontmatter_key_lines_with_any_line_ending_and_a_bom(prefix: str, newline: str) -> None:
+    text = prefix + newline.join(["---", "aliases: [A]", "tags:", "  - x", "year: 2006", "---", "Body"])
+    assert parse(text).frontmatter_lines == {"aliases": 2, "tags": 3, "year": 5}
+
+
+def test_frontmatter_key_lines_of_a_repeated_key_and_of_no_frontmatter() -> None:
+    repeated = parse("---\nyear: 2001\ntitle: t\nyear: 2002\n---\n")
+    assert repeated.frontmatter == {"year": 2002, "title": "t"}
+    assert repeated.frontmatter_lines == {"year": 4, "title": 3}       # the line of the value kept
+    assert parse("No frontmatter").frontmatter_lines == {}
+    assert parse("---\n---\nEmpty").frontmatter_lines == {}
+    assert parse("---\n- a\n- b\n---\nA list").frontmatter_lines == {}
+    assert parse("---\na: [unclosed\n---\nBroken").frontmatter_lines == {}
+
+
+def test_frontmatter_tags_and_links_carry_the_key_lines() -> None:
+    note = parse("---\ntitle: t\nup: \"[[A]]\"\ntags: [x]\n---\n")
+    assert note.frontmatter_lines == {"title": 2, "up": 3, "tags": 4}
+    assert [(link.target, link.line) for link in note.links] == [("A", 3)]
+    assert [(tag.name, tag.line) for tag in note.tags] == [("x", 4)]

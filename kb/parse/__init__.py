@@ -145,6 +145,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         diagnostics=tuple(diagnostics),
         content_hash=content_hash,
         blocks=tuple(blocks),
+        frontmatter_lines=front.lines,
     )
 
 

@@ -17,6 +17,7 @@ as nested lists (`refs: [[[A (film)]], B]`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,7 @@ class _DuplicateKeyLoader(_Loader):  # type: ignore[misc, valid-type]
 class Frontmatter:
     data: dict[str, Any] = field(default_factory=dict)
     end: int = 0                    # 1-based line of the closing `---`, 0 when there is no frontmatter
+    lines: dict[str, int] = field(default_factory=dict)     # top-level key -> 1-based file line
     aliases: tuple[str, ...] = ()
     tags: list[Tag] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
@@ -96,9 +98,16 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
     text = "\n".join(source)
     if not text.strip():
         return result
-    key_lines, may_repeat = _scan_keys(source)
+    # The fast reader refuses repeated and nested keys, so only what it leaves
+    # to libyaml needs the key scan (and, when a key may repeat, the slower loader).
+    simple = _simple_yaml(source, text)
     try:
-        data, repeated = _load(source, text, may_repeat)
+        if simple is not None:
+            data, key_lines = simple
+            repeated = []
+        else:
+            key_lines, may_repeat = _scan_keys(source)
+            data, repeated = _load(text, may_repeat)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -124,6 +133,7 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
             path, line + 2, f"frontmatter key {key!r} is repeated; expected each key once (the last value is kept)",
             "yaml"))
     result.data = data
+    result.lines = key_lines
     result.aliases = _aliases(data)
     for name in ("tags", "tag"):
         if name in data:
@@ -132,12 +142,9 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
     return result
 
 
-def _load(source: list[str], text: str, may_repeat: bool) -> tuple[Any, list[tuple[str, int]]]:
+def _load(text: str, may_repeat: bool) -> tuple[Any, list[tuple[str, int]]]:
     """The YAML value, and the (key, 0-based line) of every repeated key."""
     if not may_repeat:
-        data = _simple_yaml(source, text)       # the common case, read without libyaml
-        if data is not None:
-            return data, []
         return yaml.load(text, Loader=_Loader), []
     loader = _DuplicateKeyLoader(text)
     try:
@@ -173,40 +180,52 @@ class _Unsure:
     """Marks a scalar the fast reader leaves to libyaml."""
 
 
-def _simple_yaml(source: list[str], text: str) -> dict | None:
+def _simple_yaml(source: list[str], text: str) -> tuple[dict, dict[str, int]] | None:
     """Read the common subset of frontmatter YAML, or None to defer to libyaml.
 
     Gives exactly what `yaml.safe_load` gives for the lines it accepts (the
-    tests compare the two on generated frontmatter).
+    tests compare the two on generated frontmatter), and the 1-based file
+    line of each key (`source` starts on the file's second line).
     """
     if "\t" in text or _NOT_PRINTABLE.search(text):
         return None
     data: dict = {}
+    key_lines: dict[str, int] = {}
     open_key: str | None = None         # a `key:` with no value, maybe followed by `- item` lines
     items: list = []
     indent = -1
+    number = 1
     for raw in source:
+        number += 1
         line = raw.rstrip(" ")
-        if not line or line.lstrip(" ")[:1] == "#":
+        if not line:
+            continue
+        first = line[0]
+        if first == " " or first == "#" or first == "-":
+            if line.lstrip(" ")[:1] == "#":
+                continue
+            if open_key is None:
+                return None
+            item = _SIMPLE_ITEM.match(line)
+            if item is None:
+                return None
+            if indent < 0:
+                indent = len(item.group(1))
+            value = _simple_scalar(item.group(2))
+            if len(item.group(1)) != indent or value is _Unsure:
+                return None
+            items.append(value)
             continue
         if open_key is not None:
-            item = _SIMPLE_ITEM.match(line)
-            if item is not None:
-                if indent < 0:
-                    indent = len(item.group(1))
-                value = _simple_scalar(item.group(2))
-                if len(item.group(1)) != indent or value is _Unsure:
-                    return None
-                items.append(value)
-                continue
             data[open_key] = items or None
             open_key = None
         m = _SIMPLE_KEY.match(line)
         if m is None:
             return None
-        key, value_text = m.group(1), m.group(2)
+        key, value_text = m.groups()
         if key in data or key == open_key or key.lower() in _TYPED_WORDS:
             return None
+        key_lines[key] = number
         if value_text is None:
             open_key, items, indent = key, [], -1
             continue
@@ -221,7 +240,7 @@ def _simple_yaml(source: list[str], text: str) -> dict | None:
         data[key] = value
     if open_key is not None:
         data[open_key] = items or None
-    return data
+    return data, key_lines
 
 
 def _flow_items(inner: str) -> list | None:
@@ -249,7 +268,10 @@ def _flow_items(inner: str) -> list | None:
 
 def _scan_keys(source: list[str]) -> tuple[dict[str, int], bool]:
     """The 1-based file line of each top-level key, and whether some `key:` occurs
-    twice at one indentation (a cheap hint that YAML may be dropping a value)."""
+    twice at one indentation (a cheap hint that YAML may be dropping a value).
+
+    A repeated key gets the line of its last occurrence, whose value YAML keeps.
+    """
     lines: dict[str, int] = {}
     seen: set[tuple[int, str]] = set()
     repeats = False
@@ -265,7 +287,7 @@ def _scan_keys(source: list[str]) -> tuple[dict[str, int], bool]:
         if not indent:
             if key[:1] in "\"'":
                 key = key[1:-1]
-            lines.setdefault(key, index + 2)
+            lines[key] = index + 2
     return lines, repeats
 
 
@@ -285,14 +307,21 @@ def _aliases(data: dict) -> tuple[str, ...]:
 
 def _links(data: dict, source: list[str], key_lines: dict[str, int]) -> list[Link]:
     links: list[Link] = []
-    starts = sorted(key_lines.values())
+    starts: list[int] | None = None
     for key, value in data.items():
+        if isinstance(value, str) and "[[" not in value or value is None or isinstance(value, (int, float)):
+            continue
+        found = _wikilinks_in(value)
+        if not found:
+            continue
         name = str(key)
         first = key_lines.get(name, 2)
-        later = [s for s in starts if s > first]
-        last = (later[0] if later else len(source) + 2) - 1
+        if starts is None:
+            starts = sorted(key_lines.values())
+        later = bisect_right(starts, first)
+        last = (starts[later] if later < len(starts) else len(source) + 2) - 1
         cursor = first
-        for inner, label in _wikilinks_in(value):
+        for inner, label in found:
             line = first
             for number in range(cursor, last + 1):
                 if inner in source[number - 2]:

@@ -96,3 +96,6 @@ class ParsedNote:
     diagnostics: tuple[Diagnostic, ...] = ()
     content_hash: str = ""          # sha256 of the raw bytes: the parse-cache key
     blocks: tuple[str, ...] = ()    # block ids (`^id` ending a paragraph or list item), targets of `[[Note#^id]]`
+    # 1-based file line of each top-level frontmatter key, as written ("aliases" -> 2);
+    # a key written twice has the line of the last one, whose value YAML keeps
+    frontmatter_lines: dict[str, int] = field(default_factory=dict)
