@@ -96,7 +96,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         has_hash = "#" in masked
         has_colons = "::" in masked
         if "^" in masked:
-            block = _BLOCK_ID.search(masked)
+            block = _BLOCK_ID.match(masked, masked.rfind("^"))     # an id holds no `^`: only the last can end the line
             if block is not None:
                 blocks.append(block.group(1))
         if not (has_bracket or has_hash or has_colons):
@@ -126,10 +126,15 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             section = raw_headings[above].text
             above += 1
         width = len(raw.header)
+        columns = range(width)
         header = _row(path, raw.index, base, lines, raw.header, width, row_links, diagnostics)
-        rows = tuple([_row(path, index, base, lines, cells, width, row_links, diagnostics)
-                      for index, cells in raw.rows])
-        tables.append(Table(raw.index + base, header, rows, section))
+        rows = []
+        for index, texts in raw.rows:
+            if len(texts) >= width and index not in row_links:     # the common row, built here
+                rows.append(tuple(map(Cell, texts, repeat(index + base), columns)))
+            else:
+                rows.append(_row(path, index, base, lines, texts, width, row_links, diagnostics))
+        tables.append(Table(raw.index + base, header, tuple(rows), section))
 
     return ParsedNote(
         path=path,

@@ -343,7 +343,7 @@ def _wikilinks_in(value: object, seen: set[int] | None = None) -> list[tuple[str
     found: list[tuple[str, str | None]] = []
     if isinstance(value, str):
         if "[[" in value:
-            found.extend((m.group(1), m.group(2)) for m in WIKILINK.finditer(value))
+            found.extend(m.groups() for m in WIKILINK.finditer(value))
         return found
     if not isinstance(value, (list, dict)):
         return found
@@ -360,5 +360,9 @@ def _wikilinks_in(value: object, seen: set[int] | None = None) -> list[tuple[str
         found.append((target, label or None))
     else:
         for item in value:
-            found.extend(_wikilinks_in(item, seen))
+            if isinstance(item, str):       # most lists hold strings: read them here
+                if "[[" in item:
+                    found.extend(m.groups() for m in WIKILINK.finditer(item))
+            elif isinstance(item, (list, dict)):
+                found.extend(_wikilinks_in(item, seen))
     return found
