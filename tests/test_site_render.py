@@ -209,13 +209,15 @@ def test_pictures_escape_labels_and_draw_missing_notes_apart():
 def test_compact_html_keeps_the_whitespace_a_reader_sees():
     from kb.site.plugin import compact_html
 
-    page = ("<div>\n    <p>one\n      two</p>   \n\n  <pre><code>x\n    y</code></pre>\n"
+    page = ("<div>\n    <p>one\n      two</p>\n\n  <pre><code>x\n    y</code></pre>\n"
             "  <p>an <code>inline\n   span</code> and <span>text</span>\n  <span>next</span></p>\n"
-            "  <script>var s = `\n   kept`;</script>\n  <textarea>\n  as typed</textarea>\n</div>\n")
+            "  <script>var s = `\n   kept`;</script>\n  <textarea>\n  as typed</textarea>\n"
+            "\u00a0<b>after a no-break space</b>\n</div>\n")
     compact = compact_html(page)
     assert compact == ("<div>\n<p>one\ntwo</p>\n<pre><code>x\n    y</code></pre>\n"
                        "<p>an <code>inline\n   span</code> and <span>text</span>\n<span>next</span></p>\n"
-                       "<script>var s = `\n   kept`;</script>\n<textarea>\n  as typed</textarea>\n</div>\n")
+                       "<script>var s = `\n   kept`;</script>\n<textarea>\n  as typed</textarea>\n"
+                       "\u00a0<b>after a no-break space</b>\n</div>\n")
 
 
 def test_local_graph_draws_edges_under_the_nodes_in_one_path():

@@ -450,15 +450,21 @@ class KbPlugin(BasePlugin[KbConfig]):
         return output.replace(FOOTER_MARK, footer, 1)
 
 
-_LAYOUT_WHITESPACE = re.compile(
-    r"(<(pre|code|script|style|textarea)\b.*?</\2>)|[ \t]*\n\s*", re.S | re.I)
+_KEEPS_WHITESPACE = re.compile(r"<(pre|code|script|style|textarea)\b.*?</\1>", re.S | re.I)
+_INDENT = re.compile(r"\n[ \t\n\r\f]+")   # HTML's own whitespace only: a no-break space is text
 
 
 def compact_html(output: str) -> str:
-    """Every run of whitespace that holds a line break becomes one line break, except inside elements
-    whose whitespace shows (`pre`, `code`) or matters (`script`, `style`, `textarea`). Elsewhere a browser
-    draws any such run as one space (or nothing, between blocks), so the page looks the same."""
-    return _LAYOUT_WHITESPACE.sub(lambda m: m.group(1) or "\n", output)
+    """Each line break with the blank lines and indentation after it becomes one line break, except inside
+    elements whose whitespace shows (`pre`, `code`) or matters (`script`, `style`, `textarea`). Elsewhere a
+    browser draws any such run as one space (or nothing, between blocks), so the page looks the same."""
+    pieces, start = [], 0
+    for kept in _KEEPS_WHITESPACE.finditer(output):
+        pieces.append(_INDENT.sub("\n", output[start:kept.start()]))
+        pieces.append(kept.group(0))
+        start = kept.end()
+    pieces.append(_INDENT.sub("\n", output[start:]))
+    return "".join(pieces)
 
 
 def group_pages(items: list, size: int, parent: Section | None) -> list:
