@@ -76,6 +76,34 @@ def tree_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+def size_breakdown(site: Path) -> list[tuple[str, int, int]]:
+    """(kind, bytes, files) of a built kb site, largest first: what the size is made of."""
+    kinds: dict[str, list[int]] = {}
+    for path in site.rglob("*"):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(site).as_posix()
+        size = path.stat().st_size
+        if relative.startswith("search/"):
+            kind = "search index"
+        elif relative.startswith("assets/kb/"):
+            kind = f"kb data and scripts ({path.name})" if path.suffix == ".json" else "kb data and scripts"
+        elif relative.startswith("assets/"):
+            kind = "theme assets"
+        elif path.suffix != ".html":
+            kind = "other files"
+        elif relative.startswith(("kb/", "guide/")):
+            kind = "kb's generated pages and guide"
+        elif b'http-equiv="refresh"' in path.read_bytes()[:1000]:
+            kind = "alias redirect pages"
+        else:
+            kind = "note pages"
+        entry = kinds.setdefault(kind, [0, 0])
+        entry[0] += size
+        entry[1] += 1
+    return sorted(((kind, total, count) for kind, (total, count) in kinds.items()), key=lambda row: -row[1])
+
+
 def warm_kb_caches() -> float:
     """Measurements and layer tables of every reference model: what a first-ever build pays once."""
     from kb.measure import load_measurements
@@ -138,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         verdicts.append(f"kb site {size_mb:.1f} MB (target < {TARGET_MB} MB): {'met' if size_mb < TARGET_MB else 'MISSED'}")
     if "kb" in results and "obsidian-bridge" in results:
         verdicts.append(f"kb build time / obsidian-bridge build time: {results['kb'][0] / results['obsidian-bridge'][0]:.2f}")
+    if "kb" in results:
+        print()
+        print("kb site by kind:")
+        for kind, size, count in size_breakdown(work / "kb" / "site"):
+            print(f"  {size / 1e6:6.1f} MB  {count:5d} files  {kind}")
     print()
     print("\n".join(verdicts))
     if args.keep is None:
