@@ -16,7 +16,6 @@ not both verified by the evidence), naming each place.
 from __future__ import annotations
 
 import gc
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
@@ -172,7 +171,7 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
     selected = _selected(vault, only)
 
     claims = [claim for note in vault.notes
-              for claim in extract_claims(note, identify, frontmatter_lines=_FrontmatterLines(vault, note))]
+              for claim in extract_claims(note, identify)]
     if references is None:
         from kb.models import FAMILIES
 
@@ -292,43 +291,6 @@ def _what(claim: Claim) -> str:
     if claim.attribute == "ratio" and claim.ratio_reference is not None:
         return f"{claim.subject.text} vs {claim.ratio_reference.text} ({claim.ratio_of} ratio)"
     return f"{claim.subject.text} {claim.attribute}"
-
-
-class _FrontmatterLines(Mapping):
-    """Lines of a note's frontmatter keys, read from the file on first use only.
-
-    The parsed note does not keep them, and most notes state no claim in their
-    frontmatter (or have no subject to state it about), so the file is read
-    only for the few that do.
-    """
-
-    def __init__(self, vault, note: ParsedNote) -> None:
-        self._vault, self._note, self._lines = vault, note, None
-
-    def _load(self) -> dict[str, int]:
-        if self._lines is None:
-            self._lines = {}
-            end = self._note.frontmatter_end
-            root = getattr(self._vault, "root", None)
-            if end and root is not None:
-                try:
-                    text = (Path(root) / self._note.path).read_text(encoding="utf-8-sig", errors="replace")
-                except OSError:
-                    text = ""
-                for number, line in enumerate(text.splitlines()[:end], start=1):
-                    match = re.match(r"""['"]?([^\s:#'"][^:]*?)['"]?\s*:""", line)
-                    if match:
-                        self._lines.setdefault(match.group(1), number)
-        return self._lines
-
-    def __getitem__(self, key: str) -> int:
-        return self._load()[key]
-
-    def __iter__(self):
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
 
 
 def watch_vault(root, *, only: str | None = None, on_report: Callable[[CheckReport], None],

@@ -233,20 +233,18 @@ def note_subject(note: ParsedNote, identify: Identify) -> Subject | None:
     return None
 
 
-def extract_claims(note: ParsedNote, identify: Identify, *,
-                   frontmatter_lines: Mapping[str, int] | None = None) -> tuple[Claim, ...]:
+def extract_claims(note: ParsedNote, identify: Identify) -> tuple[Claim, ...]:
     """Every claim the note states, in line order.
 
     `identify` names the architecture a cell names (kb.check builds it from
-    the model registry and the vault's notes); `frontmatter_lines` gives the
-    line of each frontmatter key, for the location of frontmatter claims.
+    the model registry and the vault's notes).
     """
     own = note_subject(note, identify)
     claims: list[Claim] = []
     for table in note.tables:
         claims.extend(_table_claims(note, table, own, identify))
     if own is not None:
-        claims.extend(_field_claims(note, own, identify, frontmatter_lines or {}))
+        claims.extend(_field_claims(note, own, identify))
     claims.sort(key=lambda c: (c.line, c.column if c.column is not None else -1))
     return tuple(claims)
 
@@ -321,8 +319,7 @@ def _table_claims(note: ParsedNote, table: Table, own: Subject | None, identify:
                 yield from _cell_claims(note, cell, subject, labels.get(cell.column), identify)
 
 
-def _field_claims(note: ParsedNote, own: Subject, identify: Identify,
-                  frontmatter_lines: Mapping[str, int]) -> Iterable[Claim]:
+def _field_claims(note: ParsedNote, own: Subject, identify: Identify) -> Iterable[Claim]:
     for item in note.fields:
         label = read_label(item.key)
         if label is not None:
@@ -340,5 +337,5 @@ def _field_claims(note: ParsedNote, own: Subject, identify: Identify,
             continue
         stated = read_value(str(value), label)
         if stated is not None:
-            line = frontmatter_lines.get(key, 1)
+            line = note.frontmatter_lines.get(key, 1)  # 1: a frontmatter YAML could not read
             yield Claim(note.path, line, None, own, label.attribute, stated, str(value))

@@ -100,8 +100,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
         self_id = node_id(note.path)
         frontmatter_year = _year_of(note.frontmatter.get("year"))
         if frontmatter_year is not None:
-            # ParsedNote keeps no line per frontmatter key: point at the frontmatter itself.
-            own_years[self_id] = StatedYear(frontmatter_year, note.path, 1, "frontmatter")
+            own_years[self_id] = StatedYear(frontmatter_year, note.path, _key_line(note, "year"), "frontmatter")
         for table in note.tables:
             rows = _lineage_rows(table, note.path, namer)
             if rows is None:
@@ -273,6 +272,11 @@ def _year_of(value) -> int | None:
     return None
 
 
+def _key_line(note: ParsedNote, key) -> int:
+    """The line of a frontmatter key; 1 (the frontmatter's start) when YAML could not read it."""
+    return note.frontmatter_lines.get(key, 1) if isinstance(key, str) else 1
+
+
 def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
     this = node_id(note.path)
     edges = []
@@ -298,9 +302,7 @@ def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
             if other is None or other == this:
                 continue
             pair = (other, this) if folded in _PREDECESSOR_KEYS else (this, other)
-            # The parser gives lines for frontmatter links, not for plain values: the
-            # frontmatter's first line is the closest place kb can point to.
-            edges.append(LineageEdge(*pair, note.path, 1, "frontmatter"))
+            edges.append(LineageEdge(*pair, note.path, _key_line(note, key), "frontmatter"))
     return edges
 
 

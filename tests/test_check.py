@@ -16,6 +16,7 @@ from kb.claims import Subject
 from kb.data import Source
 from kb.evidence import References
 from kb.models import FAMILIES, MODELS
+from kb.parse import parse_note
 from kb.parse.note import Cell, ParsedNote, Table
 from kb.vault import Vault
 
@@ -163,8 +164,7 @@ def test_only_reports_one_notes_claims_with_the_vault_as_context():
 def test_frontmatter_claims_stand_at_their_key_line(tmp_path):
     text = "---\naliases: [Inception v1]\nyear: 2014\nparams: 6.6M\n---\n# GoogLeNet\n"
     (tmp_path / "GoogLeNet.md").write_text(text, encoding="utf-8")
-    note = ParsedNote(path="GoogLeNet.md", title="GoogLeNet", frontmatter_end=5,
-                      frontmatter={"aliases": ["Inception v1"], "year": 2014, "params": "6.6M"})
+    note = parse_note(text, "GoogLeNet.md")
     verdicts = check(note, root=tmp_path).verdicts
     assert [(v.claim.line, v.claim.attribute, v.verdict) for v in verdicts] == \
         [(3, "year", "verified"), (4, "params", "verified")]

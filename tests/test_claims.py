@@ -40,9 +40,10 @@ def table(line, header, *rows, section=None):
     return Table(line, row(line, *header), tuple(row(line + 2 + i, *r) for i, r in enumerate(rows)), section)
 
 
-def note(path="ResNet.md", title="ResNet", tables=(), fields=(), frontmatter=None, aliases=()):
+def note(path="ResNet.md", title="ResNet", tables=(), fields=(), frontmatter=None, aliases=(),
+         frontmatter_lines=None):
     return ParsedNote(path=path, title=title, frontmatter=frontmatter or {}, aliases=aliases,
-                      tables=tuple(tables), fields=tuple(fields))
+                      tables=tuple(tables), fields=tuple(fields), frontmatter_lines=frontmatter_lines or {})
 
 
 def summary(claims):
@@ -153,8 +154,9 @@ def test_fields_and_frontmatter_about_the_notes_subject():
                   frontmatter={"aliases": ["Inception v1"], "year": 2014, "params": "6.8M", "tags": ["cnn"]},
                   fields=[Field("layers", "Layers", "22", 14),
                           Field("params", "params", "~6.8M (12x fewer parameters than [[AlexNet]])", 15),
-                          Field("venue", "venue", "CVPR 2015", 16)])
-    claims = extract_claims(parsed, identify, frontmatter_lines={"year": 3, "params": 4})
+                          Field("venue", "venue", "CVPR 2015", 16)],
+                  frontmatter_lines={"aliases": 2, "year": 3, "params": 4, "tags": 5})
+    claims = extract_claims(parsed, identify)
     assert summary(claims) == [
         (3, None, "googlenet", "year", 2014, 1, None),
         (4, None, "googlenet", "params", 6.8e6, 1e5, None),

@@ -52,6 +52,15 @@ def test_years_come_from_frontmatter_lineage_row_and_fact_table(fixture_lineage)
     assert how["ImageNet"] == (2009, "frontmatter")
 
 
+def test_frontmatter_statements_point_at_their_key_line(fixture_lineage):
+    lineage, _ = fixture_lineage
+    alexnet = lineage.years["AlexNet"]
+    assert (alexnet.file, alexnet.line) == ("AlexNet.md", 4)                  # `year: 2012`
+    [plain] = [e for e in lineage.edges if (e.predecessor, e.successor) == ("VGGNet", "GoogLeNet")
+               and e.evidence == "frontmatter"]
+    assert (plain.file, plain.line) == ("GoogLeNet.md", 3)                    # `predecessors: VGG`
+
+
 def test_every_kind_of_statement_makes_an_edge(fixture_lineage):
     lineage, _ = fixture_lineage
     stated = {(e.predecessor, e.successor, e.evidence, e.file) for e in lineage.edges}
