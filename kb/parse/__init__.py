@@ -27,7 +27,7 @@ from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import scan, split_lines, split_row
+from kb.parse.scan import _MD_TRIM, scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
 # An Obsidian block id: `^id` at the end of a line, after whitespace.
@@ -164,28 +164,45 @@ def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], w
     number = index + base
     located = row_links.get(index)
     if located is None:
-        if len(texts) >= width:
-            return tuple(map(Cell, texts, repeat(number, width), range(width)))
         cells = list(map(Cell, texts, repeat(number), range(width)))
+    elif "\\|" in lines[index + base - 1]:
+        cells = _linked_cells(path, number, lines[index + base - 1], width, located, diagnostics)
     else:
-        # links and cells both run left to right: one merge pass places every link
+        # Without escaped pipes every `|` is a border: a link holding one is split,
+        # and the borders before a link give its column.
         source = lines[index + base - 1]
-        cells = []
-        k = 0
-        for column, (text, start, end) in enumerate(split_row(source)):
-            while k < len(located) and located[k][0] < start:
-                _split_link(path, number, source, located[k], diagnostics)
-                k += 1
-            inside = []
-            while k < len(located) and located[k][1] <= end:
-                inside.append(located[k][2])
-                k += 1
-            if column < width:
-                cells.append(Cell(text, number, column, tuple(inside)))
-        for rest in located[k:]:
-            _split_link(path, number, source, rest, diagnostics)
+        lead = 1 if source.lstrip(_MD_TRIM)[:1] == "|" else 0
+        inside: dict[int, list[Link]] = {}
+        for start, end, link in located:
+            if source.find("|", start, end) >= 0:
+                _split_link(path, number, source, (start, end, link), diagnostics)
+            else:
+                inside.setdefault(source.count("|", 0, start) - lead, []).append(link)
+        cells = [Cell(text, number, column, tuple(inside[column]) if column in inside else ())
+                 for column, text in zip(range(width), texts)]
     cells.extend([Cell("", number, column) for column in range(len(cells), width)])
     return tuple(cells)
+
+
+def _linked_cells(path: str, number: int, source: str, width: int, located: list[tuple[int, int, Link]],
+                  diagnostics: list[Diagnostic]) -> list[Cell]:
+    """The cells of a row with escaped pipes, each with the links inside it."""
+    # links and cells both run left to right: one merge pass places every link
+    cells = []
+    k = 0
+    for column, (text, start, end) in enumerate(split_row(source)):
+        while k < len(located) and located[k][0] < start:
+            _split_link(path, number, source, located[k], diagnostics)
+            k += 1
+        inside = []
+        while k < len(located) and located[k][1] <= end:
+            inside.append(located[k][2])
+            k += 1
+        if column < width:
+            cells.append(Cell(text, number, column, tuple(inside)))
+    for rest in located[k:]:
+        _split_link(path, number, source, rest, diagnostics)
+    return cells
 
 
 def _split_link(path: str, number: int, source: str, located: tuple[int, int, Link],

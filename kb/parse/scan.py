@@ -666,7 +666,10 @@ class _Scanner:
 
 def split_lines(text: str) -> list[str]:
     """Lines of a text with `\n` endings; a final newline ends the last line, it does not start another."""
-    return (text[:-1] if text.endswith("\n") else text).split("\n")
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def scan(lines: list[str]) -> Layout:
