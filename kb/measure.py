@@ -37,6 +37,7 @@ version and the kb version. Reading the cache does not import torch.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import difflib
 import functools
@@ -47,6 +48,7 @@ import json
 import math
 import mmap
 import os
+import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -233,26 +235,168 @@ def load_measurements(ids: Iterable[str] | None = None, *, use_cache: bool = Tru
     entries = _read_cache(path)
     version = _torch_version()
     keys = {spec.id: cache_key(spec, version) for spec in specs}
-    results: dict[str, Measurement] = {}
+    found = {spec.id: _cached(entries, spec, keys[spec.id]) if use_cache else None for spec in specs}
+    todo = list({spec.id: spec for spec in specs if found[spec.id] is None}.values())
     fresh: dict[str, Measurement] = {}
-    for spec in specs:
-        hit = _cached(entries, spec, keys[spec.id]) if use_cache else None
-        if hit is None:
-            if on_measure is not None:
-                on_measure(spec)
-            try:
-                hit = fresh[spec.id] = measure_model(spec)
-            except Exception as error:  # a plugin's broken model must not stop `kb check`
-                warnings.warn(f"model {spec.id!r} ({spec.builder}) could not be measured: "
-                              f"{type(error).__name__}: {error}", MeasurementWarning, stacklevel=2)
-                continue
-        results[spec.id] = hit
+    for spec, outcome in _measure_all(todo, keys, on_measure).items():
+        if isinstance(outcome, Measurement):
+            fresh[spec.id] = found[spec.id] = outcome
+        else:   # a plugin's broken model must not stop `kb check`
+            warnings.warn(f"model {spec.id!r} ({spec.builder}) could not be measured: {outcome}",
+                          MeasurementWarning, stacklevel=2)
     if fresh:
         entries = _read_cache(path)   # another process may have added entries meanwhile
         for model_id, measurement in fresh.items():
             entries[model_id] = {"key": keys[model_id], "measurement": measurement.to_dict()}
         atomic.write_text(path, json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1) + "\n")
-    return results
+    return {spec.id: found[spec.id] for spec in specs if found[spec.id] is not None}
+
+
+# --- measuring many models: this process and one helper process ---------------------------------
+
+# Below this many models to measure, a helper process (its own torch import: about a
+# second of CPU) does not pay for itself.
+HELPER_MIN_MODELS = 6
+
+
+def _measure_all(specs: list[ModelSpec], keys: dict[str, str],
+                 on_measure: Callable[[ModelSpec], None] | None) -> dict[ModelSpec, Measurement | str]:
+    """Each spec's measurement, or why it failed ("TypeError: ..."), in the order given.
+
+    With many models and a core to spare, a helper process measures alongside
+    this one: both take the next model from one queue, each with one intra-op
+    thread. On 2 idle cores this beats one process with 2 threads (batch-1
+    passes through small layers leave the second thread mostly waiting, and the
+    Python-side tracing is single-threaded anyway). On busy cores the helper's
+    own torch import and start-up cost more than it brings, so there is none.
+    If the helper cannot start, dies, or resolves a model differently (a model
+    registered only in this process), this process measures what it did not.
+    """
+    import threading
+
+    outcomes: dict[str, Measurement | str] = {}
+    pending = collections.deque(specs)
+    lock = threading.Lock()
+
+    def take() -> ModelSpec | None:
+        with lock:
+            spec = pending.popleft() if pending else None
+        if spec is not None and on_measure is not None:
+            on_measure(spec)
+        return spec
+
+    wanted = os.environ.get("KB_MEASURE_HELPER", "")      # "1": always, "0": never, else by the load
+    helper = None
+    if len(specs) >= HELPER_MIN_MODELS and (wanted == "1" or (wanted != "0" and _idle_cores() >= 1)):
+        helper = _Helper(take, keys)
+    with _single_thread() if helper is not None else contextlib.nullcontext():
+        while (spec := take()) is not None:
+            outcomes[spec.id] = _measure_or_reason(spec)
+    if helper is not None:
+        for spec, reply in helper.finish().items():
+            outcomes[spec.id] = reply if reply is not None else _measure_or_reason(spec)
+    return {spec: outcomes[spec.id] for spec in specs}
+
+
+def _measure_or_reason(spec: ModelSpec) -> Measurement | str:
+    try:
+        return measure_model(spec)
+    except Exception as error:  # reported by the caller
+        return f"{type(error).__name__}: {error}"
+
+
+@contextlib.contextmanager
+def _single_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class _Helper:
+    """A second process measuring models handed to it one at a time over a pipe.
+
+    Protocol: one line per model in ("<id>\t<cache key>"), one JSON line per model
+    out ({"measurement": ...}, {"error": ...} or {"unknown": true}). Closing its
+    input ends it.
+    """
+
+    def __init__(self, take: Callable[[], ModelSpec | None], keys: dict[str, str]) -> None:
+        import subprocess
+        import threading
+
+        self._take, self._keys = take, keys
+        self.replies: dict[ModelSpec, Measurement | str | None] = {}   # None: measure it here
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", "from kb.measure import _helper_main; _helper_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True, encoding="utf-8", env=env)
+        except OSError:
+            self._process = None
+            return
+        self._thread = threading.Thread(target=self._serve, name="kb-measure-helper", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        process = self._process
+        try:
+            while (spec := self._take()) is not None:
+                self.replies[spec] = None   # until it answers
+                process.stdin.write(f"{spec.id}\t{self._keys[spec.id]}\n")
+                process.stdin.flush()
+                line = process.stdout.readline()
+                if not line:
+                    return
+                reply = json.loads(line)
+                if "measurement" in reply:
+                    self.replies[spec] = Measurement.from_dict(reply["measurement"])
+                elif "error" in reply:
+                    self.replies[spec] = str(reply["error"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+
+    def finish(self) -> dict[ModelSpec, Measurement | str | None]:
+        import subprocess
+
+        if self._process is not None:
+            self._thread.join()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            with contextlib.suppress(OSError):
+                self._process.stdout.close()
+        return self.replies
+
+
+def _helper_main() -> None:
+    """The helper process: measure each model named on stdin, answer on stdout."""
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    out = sys.stdout
+    version = _torch_version()
+    for line in sys.stdin:
+        model_id, _, key = line.rstrip("\n").partition("\t")
+        spec = MODELS.get(model_id)
+        if spec is None or cache_key(spec, version) != key:
+            reply: dict[str, Any] = {"unknown": True}
+        else:
+            outcome = _measure_or_reason(spec)
+            reply = {"measurement": outcome.to_dict()} if isinstance(outcome, Measurement) else {"error": outcome}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
 
 
 # --- measuring (imports torch) ----------------------------------------------------------------
@@ -323,24 +467,25 @@ def _skip_init_class():
     """A torch-function mode under which weight initialisation does nothing.
 
     On the meta device it would compute nothing anyway, but it still dispatches:
-    random fills go through Python reference implementations, a few milliseconds
-    per layer and, on first use, an import of torch.compile's machinery.
+    random fills go through Python reference implementations and, on first use,
+    import torch.compile's machinery (1.4 s).
     """
     import torch
     from torch.overrides import TorchFunctionMode
 
-    fills = {"normal_", "uniform_", "zero_", "fill_", "trunc_normal_", "exponential_", "random_",
-             "bernoulli_", "cauchy_", "log_normal_", "geometric_"}
+    fills = ("normal_", "uniform_", "zero_", "fill_", "exponential_", "random_", "bernoulli_", "cauchy_",
+             "log_normal_", "geometric_")
+    skipped = {getattr(torch.Tensor, name) for name in fills if hasattr(torch.Tensor, name)}
+    skipped |= {function for name, function in vars(torch.nn.init).items()
+                if name.endswith("_") and not name.startswith("_") and callable(function)}
 
     class SkipInit(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            kwargs = kwargs or {}
-            target = args[0] if args else kwargs.get("tensor")
-            if (isinstance(target, torch.Tensor) and target.device.type == "meta"
-                    and (getattr(func, "__module__", None) == "torch.nn.init"
-                         or getattr(func, "__name__", None) in fills)):
-                return target
-            return func(*args, **kwargs)
+            if func in skipped:
+                target = args[0] if args else (kwargs or {}).get("tensor")
+                if isinstance(target, torch.Tensor) and target.device.type == "meta":
+                    return target
+            return func(*args, **(kwargs or {}))
 
     return SkipInit
 
@@ -400,8 +545,6 @@ def _dynamo_left_out():
     is not loaded, nothing can be compiling, so for the duration of the pass the
     wrapper is told it already has its answer: the handler itself.
     """
-    import sys
-
     from torch.utils import flop_counter
 
     wrapper = getattr(flop_counter, "_FlopCounterMode", type).__dict__.get("__torch_dispatch__")
@@ -692,10 +835,16 @@ def _zero_block(dtype, numel: int):
 
 
 def _cores_busy() -> bool:
+    return _idle_cores() <= 0
+
+
+def _idle_cores() -> float:
+    """Cores that other work leaves free, by the 1-minute load average."""
+    cores = os.cpu_count() or 1
     try:
-        return os.getloadavg()[0] >= (os.cpu_count() or 1)
-    except OSError:   # no load average on this platform
-        return False
+        return cores - os.getloadavg()[0]
+    except (OSError, AttributeError):   # no load average on this platform
+        return cores
 
 
 def _probe(spec: ModelSpec, model, shape: tuple[int, ...]) -> str:

@@ -242,6 +242,36 @@ def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
     assert load_measurements(["resnet20"])["resnet20"].depth == 20
 
 
+def test_models_the_helper_process_does_not_know_are_measured_here(monkeypatch):
+    # Specs registered only in this process: the helper answers that it does not know
+    # them, and this process measures each itself (and reports a broken one as usual).
+    monkeypatch.setenv("KB_MEASURE_HELPER", "1")
+    base = MODELS["resnet20"]
+    specs = [replace(base, id=f"local{i}", input_shape=(3, 16 + 8 * i, 16 + 8 * i))
+             for i in range(measure.HELPER_MIN_MODELS)]
+    specs.append(replace(base, id="local_broken", builder="kb.models.resnet_cifar:no_such_builder"))
+    taken = []
+    outcomes = measure._measure_all(specs, {spec.id: cache_key(spec) for spec in specs}, taken.append)
+    assert list(outcomes) == specs and sorted(s.id for s in taken) == sorted(s.id for s in specs)
+    assert [outcomes[spec].params for spec in specs[:-1]] == [269_722] * measure.HELPER_MIN_MODELS
+    assert [outcomes[spec].output_shape for spec in specs[:-1]] == [(1, 10)] * measure.HELPER_MIN_MODELS
+    assert outcomes[specs[-1]].startswith("AttributeError: ")
+
+
+def test_helper_process_measures_like_this_one(monkeypatch):
+    monkeypatch.setenv("KB_MEASURE_HELPER", "1")
+    specs = [MODELS[i] for i in ("resnet20", "resnet32", "resnet44", "resnet56", "alexnet", "googlenet")]
+    assert len(specs) >= measure.HELPER_MIN_MODELS
+    here = []
+    measure_here = measure.measure_model
+    monkeypatch.setattr(measure, "measure_model", lambda spec: here.append(spec.id) or measure_here(spec))
+    together = measure._measure_all(specs, {spec.id: cache_key(spec) for spec in specs}, None)
+    assert len(here) < len(specs)      # the helper measured the rest (at least the first it was handed)
+    monkeypatch.setenv("KB_MEASURE_HELPER", "0")
+    alone = measure._measure_all(specs, {spec.id: cache_key(spec) for spec in specs}, None)
+    assert together == alone and all(isinstance(m, Measurement) for m in alone.values())
+
+
 def test_cache_key_follows_spec_and_torch_version():
     spec = MODELS["resnet20"]
     assert cache_key(spec, "2.13.0") == cache_key(spec, "2.13.0")

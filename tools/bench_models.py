@@ -3,7 +3,8 @@
 Each phase runs in a fresh interpreter (so imports count and peak RSS is its own):
 
 - cold:   `kb.measure.load_measurements(use_cache=False)` on an empty cache folder
-          (meta-device trace for params, depth and multiply-adds, one real CPU forward per model);
+          (one real CPU forward per model, traced for params, depth and multiply-adds;
+          a helper process takes every other model);
 - warm:   `python -m kb models --format json` reading that cache (must not import torch);
 - torchinfo: `torchinfo.summary(model, input_data=...)` of every model built on the CPU,
           the usual way to get the same figures (a real forward with random weights).
@@ -26,12 +27,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Peak RSS and CPU include kb's helper process: CPU seconds summed, peak RSS as this
+# process's peak plus the helper's (an upper bound on what both held at once).
 COLD = """
 import json, resource, sys
 from kb.measure import load_measurements
 found = load_measurements(IDS, use_cache=False)
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
+own, helper = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rss_mb": (own.ru_maxrss + helper.ru_maxrss) / 1024,
+                  "cpu_s": own.ru_utime + own.ru_stime + helper.ru_utime + helper.ru_stime,
                   "models": {k: [m.params, m.macs] for k, m in found.items()}}))
 """
 
