@@ -28,6 +28,11 @@ def valid_tag(name: str) -> bool:
 
 def find_tags(text: str, line: int) -> list[Tag]:
     """Inline tags in one line of code-free text."""
+    head = text.lstrip(" \t")
+    if head[:1] == "#":
+        marks = head.lstrip("#")
+        if (not marks or marks[0] in " \t") and "#" not in marks:
+            return []           # an ATX heading's `#` run, and no other `#`: nothing can be a tag
     return [Tag(name.lower(), line) for name in _INLINE_TAG.findall(text) if _HAS_WORD.search(name) is not None]
 
 
