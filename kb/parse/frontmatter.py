@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from kb.diagnostics import Diagnostic
-from kb.parse.links import WIKILINK, wikilink
+from kb.parse.links import WIKILINK, _wikilink
 from kb.parse.note import Link, Tag
 from kb.parse.tags import frontmatter_tags
 
@@ -243,9 +243,24 @@ def _simple_yaml(source: list[str], text: str) -> tuple[dict, dict[str, int]] | 
     return data, key_lines
 
 
+_FLOW_SPECIAL = re.compile(r"""["'\[\]{}#:]""")
+
+
 def _flow_items(inner: str) -> list | None:
     if not inner.strip(" "):
         return []
+    if _FLOW_SPECIAL.search(inner) is None:
+        # plain items only (no quotes or brackets): what `_FLOW_ITEM` reads, by splitting
+        items = []
+        for item in inner.split(","):
+            item = item.strip(" ")
+            if not item:
+                return None     # an empty item or a trailing comma: leave it to libyaml
+            value = _simple_scalar(item, flow=True)
+            if value is _Unsure:
+                return None
+            items.append(value)
+        return items
     items = []
     pos = 0
     while pos < len(inner):
@@ -327,8 +342,7 @@ def _links(data: dict, source: list[str], key_lines: dict[str, int]) -> list[Lin
                 if inner in source[number - 2]:
                     line = cursor = number
                     break
-            link = wikilink(inner, label, embed=False, line=line, context=source[line - 2].strip(),
-                            syntax="frontmatter", key=name)
+            link = _wikilink(inner, label, False, line, source[line - 2].strip(), "frontmatter", name)
             if link is not None:
                 links.append(link)
     return links

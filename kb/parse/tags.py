@@ -45,7 +45,10 @@ def frontmatter_tags(value: object, line: int) -> list[Tag]:
     for item in items:
         if isinstance(item, (list, dict)) or item is None or isinstance(item, bool):
             continue
-        for name in _SPLIT.split(str(item)):
+        text = str(item)
+        # a printable name without spaces or commas is one name (no other whitespace is printable)
+        names = (text,) if text.isprintable() and " " not in text and "," not in text else _SPLIT.split(text)
+        for name in names:
             name = name.lstrip("#")
             if valid_tag(name):
                 tags.append(Tag(name.lower(), line))
