@@ -513,6 +513,10 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", lay
         _zero_weights(model)
     flow = _DataFlow(model, dict(spec.depth_modules), record_layers=layers)
     counter = FlopCounterMode(display=False)
+    if not layers and hasattr(counter, "mod_tracker"):
+        # Per-module counts are for layer tables only; the counter's module tracker (hooks on
+        # every module call) is a fifth of the pass's Python time.
+        counter.mod_tracker = _GlobalOnly()
     try:
         with _running(device), _dynamo_left_out(), flow, counter:
             output = _main_output(model(*_inputs(spec, shape, device)))
@@ -533,6 +537,19 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", lay
     if layers:
         trace.rows = _rows(model, flow, counter.get_flop_counts())
     return trace
+
+
+class _GlobalOnly:
+    """Stands in for FlopCounterMode's module tracker: every count goes to "Global" only."""
+
+    parents = ("Global",)
+    is_bw = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 @contextlib.contextmanager
@@ -628,6 +645,7 @@ class _DataFlow:
         self.zero = tuple(0 for _ in self.kinds)
         self.paths: dict[int, tuple[Any, tuple[int, ...]]] = {}   # id -> (weak reference, path)
         self.used: dict[int, torch.nn.Parameter] = {}
+        self._plain, self._parameter = torch.Tensor, torch.nn.Parameter
         self.layers: list[tuple[str, tuple[int, ...]]] = []   # (module name, output shape), first call only
         self._recorded: set[str] = set()
         self._entered: list[tuple[int, ...]] = []            # paths into the depth units being run
@@ -659,14 +677,14 @@ class _DataFlow:
 
     def see(self, args, kwargs, out) -> None:
         """Record one operation: the parameters it reads, the path its outputs inherit."""
-        import torch
-
         outputs = self._tensors(out)
         if not outputs:   # .shape, .dim(), ...: nothing flows on
             return
         inputs = self._tensors((args, kwargs))
+        plain, parameter = self._plain, self._parameter
         for tensor in inputs:
-            if isinstance(tensor, torch.nn.Parameter):
+            # Parameter's isinstance goes through a Python metaclass hook: ask only of subclasses.
+            if type(tensor) is not plain and isinstance(tensor, parameter):
                 self.used[id(tensor)] = tensor
         self._set(outputs, self.path_of(inputs))
 
