@@ -853,7 +853,12 @@ def _zero_block(dtype, numel: int):
 
 
 def _cores_busy() -> bool:
-    return _idle_cores() <= 0
+    """Whether other work leaves too little for a second intra-op thread.
+
+    A spinning thread on a shared core slows the pass down rather than up, so
+    it takes a second core nearly free: a load average below cores - 1.5.
+    """
+    return _idle_cores() < 1.5
 
 
 def _idle_cores() -> float:
