@@ -59,6 +59,8 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 # Characters that cannot start a block: a line starting with one (and holding
 # no `|`) is paragraph text, whatever came before it.
 _PLAIN_START = frozenset(ch for ch in map(chr, range(0x21, 0x7F)) if ch not in "`~>#-*_+=<|0123456789")
+# What may follow a leading `**` in a line that is not a list item or a thematic break.
+_NOT_BOLD = ("", "*", " ", "\t")
 # The whitespace markdown-it trims around table rows and cells.
 _MD_TRIM = "".join(map(chr, (0x9, 0xA, 0xB, 0xC, 0xD, 0x20, *range(0x2000, 0x200B), 0x2028, 0x2029)))
 # Autocompleted (missing) cells allowed before a table stops, as in markdown-it.
@@ -261,6 +263,11 @@ def code_spans(text: str) -> list[tuple[int, int, int]]:
     An opening run must not start with a backslash-escaped backtick; the
     closing run is the next run of exactly the same length.
     """
+    if text.count("`") == 2 and "\\" not in text:
+        # the common `code`: two single backticks (or one run of two, which nothing closes)
+        a = text.index("`")
+        b = text.index("`", a + 1)
+        return [] if b == a + 1 else [(a, b + 1, 1)]
     runs = [(m.start(), m.end()) for m in _BACKTICK_RUN.finditer(text)]
     if not runs:
         return []
@@ -389,8 +396,10 @@ class _Scanner:
                     para = self.para
                 i += 1
                 continue
-            if (line[0] in plain or line[0] > "\x7f") and "|" not in line:
-                # the common case: a line of prose at the left margin
+            first = line[0]
+            if (first in plain or first > "\x7f" or (first == "*" and line[1:2] == "*" and line[2:3] not in _NOT_BOLD)) \
+                    and "|" not in line:
+                # the common case: a line of prose at the left margin (`**bold` starts no block either)
                 if not para:
                     self.lists.clear()
                     self.para_base = 0
