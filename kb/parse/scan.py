@@ -407,7 +407,23 @@ class _Scanner:
                 text.append((i, line))
                 i += 1
                 continue
-            if line[0] == "#" and "|" not in line:
+            if first in "-+*" and line[1:2] == " " and "|" not in line:
+                after = line[2:3]
+                if after and after not in " \t`~#" and after != first:
+                    # `- item` at the left margin: neither a thematic break nor a setext
+                    # underline, and its content is paragraph text (what `_list_item` would do)
+                    if para:
+                        self._flush_para()
+                        para = self.para
+                    lists = self.lists
+                    lists.clear()
+                    lists.append(2)
+                    self.para_base = 2
+                    para.append((i, 2))
+                    text.append((i, line))
+                    i += 1
+                    continue
+            if first == "#" and "|" not in line:
                 # an ATX heading at the left margin: what `_block` would find, with fewer checks
                 heading = _atx_heading(line)
                 if heading is not None:
