@@ -263,12 +263,13 @@ def _measure_all(specs: list[ModelSpec], keys: dict[str, str],
                  on_measure: Callable[[ModelSpec], None] | None) -> dict[ModelSpec, Measurement | str]:
     """Each spec's measurement, or why it failed ("TypeError: ..."), in the order given.
 
-    With many models and a core to spare, a helper process measures alongside
-    this one: both take the next model from one queue, each with one intra-op
-    thread. On 2 idle cores this beats one process with 2 threads (batch-1
-    passes through small layers leave the second thread mostly waiting, and the
-    Python-side tracing is single-threaded anyway). On busy cores the helper's
-    own torch import and start-up cost more than it brings, so there is none.
+    With many models and a second core nearly free, a helper process measures
+    alongside this one: both take the next model from one queue, each with one
+    intra-op thread. On 2 idle cores this beats one process with 2 threads
+    (batch-1 passes through small layers leave the second thread mostly waiting,
+    and the Python-side tracing is single-threaded anyway). On busy cores the
+    helper's own torch import and the contention cost more than it brings (on 2
+    cores shared with other work: 11 s against 8.7 s), so there is none.
     If the helper cannot start, dies, or resolves a model differently (a model
     registered only in this process), this process measures what it did not.
     """
@@ -287,7 +288,7 @@ def _measure_all(specs: list[ModelSpec], keys: dict[str, str],
 
     wanted = os.environ.get("KB_MEASURE_HELPER", "")      # "1": always, "0": never, else by the load
     helper = None
-    if len(specs) >= HELPER_MIN_MODELS and (wanted == "1" or (wanted != "0" and _idle_cores() >= 1)):
+    if len(specs) >= HELPER_MIN_MODELS and (wanted == "1" or (wanted != "0" and not _cores_busy())):
         helper = _Helper(take, keys)
     with _single_thread() if helper is not None else contextlib.nullcontext():
         while (spec := take()) is not None:
@@ -862,12 +863,21 @@ def _cores_busy() -> bool:
 
 
 def _idle_cores() -> float:
-    """Cores that other work leaves free, by the 1-minute load average."""
+    """Cores that other work leaves free: the 1-minute load average, or where the
+    system says how many threads are runnable right now (Linux), the smaller of
+    that and the average, so that cores freed a moment ago count as free."""
     cores = os.cpu_count() or 1
     try:
-        return cores - os.getloadavg()[0]
+        load = os.getloadavg()[0]
     except (OSError, AttributeError):   # no load average on this platform
         return cores
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            runnable = int(handle.read().split()[3].split("/")[0])
+        load = min(load, max(runnable - 1, 0))   # less this thread
+    except (OSError, ValueError, IndexError):
+        pass
+    return cores - load
 
 
 def _probe(spec: ModelSpec, model, shape: tuple[int, ...]) -> str:
