@@ -513,7 +513,7 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", lay
     if device == "cpu":
         _zero_weights(model)
     flow = _DataFlow(model, dict(spec.depth_modules), record_layers=layers)
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(display=False, custom_mapping=_contraction_formulas())
     if not layers and hasattr(counter, "mod_tracker"):
         # Per-module counts are for layer tables only; the counter's module tracker (hooks on
         # every module call) is a fifth of the pass's Python time.
@@ -538,6 +538,27 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", lay
     if layers:
         trace.rows = _rows(model, flow, counter.get_flop_counts())
     return trace
+
+
+@functools.cache
+def _contraction_formulas() -> dict:
+    """Formulas for `linear` and `matmul` as a whole, so the counter need not decompose them.
+
+    Without one, FlopCounterMode runs their Python decompositions (into mm, bmm or
+    addmm) under the mode, and the first of them imports sympy (0.4 s). Each output
+    element of either is one dot product along the last dimension of the first
+    argument: 2 x outputs x that length FLOPs, what mm, bmm and addmm count (a
+    bias is not counted). Listed by overload, which is how the counter decides
+    whether to decompose, and by packet, which is how it looks the formula up.
+    """
+    import torch
+
+    aten = torch.ops.aten
+
+    def contraction(a_shape, b_shape, *args, out_shape=None, **kwargs) -> int:
+        return 2 * math.prod(out_shape) * a_shape[-1]
+
+    return {op: contraction for op in (aten.linear, aten.linear.default, aten.matmul, aten.matmul.default)}
 
 
 class _GlobalOnly:
