@@ -108,7 +108,9 @@ def main() -> None:
     print(f"{'torchinfo summary':<34}{info_time:>9.2f}{info['cpu_s']:>9.2f}{info['rss_mb']:>13.0f}")
     print(f"\ntorchinfo / kb cold: {info_time / cold_time:.2f}x wall, {info['cpu_s'] / cold['cpu_s']:.2f}x CPU, "
           f"{info['rss_mb'] / cold['rss_mb']:.2f}x memory; kb cold / warm: {cold_time / warm_time:.0f}x wall")
-    print("(wall times depend on what else the cores run; CPU seconds less so)")
+    end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"(wall times depend on what else the cores run; CPU seconds less so: load average {load:.1f} "
+          f"at start, {end_load:.1f} at the end)")
 
     print(f"\n{'model':<18}{'kb params':>14}{'torchinfo':>14}{'kb MACs':>17}{'torchinfo MACs':>17}{'ti s':>7}")
     for model_id in ids:
