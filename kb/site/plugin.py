@@ -205,17 +205,12 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def _load(self, config: MkDocsConfig) -> BuildState:
         from kb.check import check_vault
-        from kb.graph import build_graph
-        from kb.lineage import infer_lineage
-        from kb.resolve import build_index, resolve_vault
+        from kb.graph import vault_graph
         from kb.vault import load_vault
 
-        vault = load_vault(Path(config.docs_dir))
+        loaded = vault_graph(load_vault(Path(config.docs_dir)))
+        vault, resolutions, graph = loaded.vault, loaded.resolutions, loaded.graph
         notes = {note.path: note for note in vault.notes}
-        index = build_index(vault)
-        resolutions = resolve_vault(vault, index)
-        lineage = infer_lineage(vault, resolutions, index)
-        graph = build_graph(vault, resolutions, lineage=lineage, index=index)
         measurements = self._measurements()
         report = check_vault(vault, resolutions=resolutions, measurements=measurements) if self.config.check else None
         self.report = report
