@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
+from kb.measure import depth_breakdown
 from kb.parse.note import ParsedNote
 from kb.site import svg
 from kb.site.render import ATTRIBUTE_NAMES, BadgeIndex, badge_id, format_value, plain_text, sentence_around
@@ -290,9 +291,10 @@ def measurement_row(measurement: Any | None) -> dict | None:
     if measurement is None:
         return None
     depth = f"{measurement.depth} {measurement.depth_unit}" if measurement.depth is not None else "—"
-    detail = measurement.depth_detail
-    if isinstance(detail, dict) and detail:
-        depth += " (" + ", ".join(f"{part} {count}" for part, count in detail.items()) + ")"
+    detail = depth_breakdown(measurement.depth_unit, measurement.depth_detail) \
+        if isinstance(measurement.depth_detail, dict) else ""
+    if detail:
+        depth += f" ({detail})"
     shapes = " × ".join(map(str, measurement.input_shape)) + " → " + " × ".join(map(str, measurement.output_shape))
     notes = measurement.notes if isinstance(measurement.notes, (list, tuple)) else \
         ([measurement.notes] if measurement.notes else [])
