@@ -32,7 +32,7 @@ import marshal
 import os
 import pickle
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import starmap
 from operator import attrgetter
 from pathlib import Path
@@ -193,8 +193,7 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
 def _parse(data: bytes, rel: str, content_hash: str) -> ParsedNote:
     from kb.parse import read_note  # imported on first use: a warm cache needs no parser
 
-    note = read_note(data, rel)
-    return note if note.content_hash == content_hash else replace(note, content_hash=content_hash)
+    return read_note(data, rel, content_hash=content_hash)
 
 
 def _cache_file(root: Path) -> Path:

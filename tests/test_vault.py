@@ -27,9 +27,9 @@ def parse_calls(monkeypatch):
     calls: list[str] = []
     real = kb.parse.read_note
 
-    def counting(data: bytes, path: str):
+    def counting(data: bytes, path: str, **options):
         calls.append(path)
-        return real(data, path)
+        return real(data, path, **options)
 
     monkeypatch.setattr(kb.parse, "read_note", counting)
     return calls

@@ -41,13 +41,14 @@ __all__ = [
 ]
 
 
-def read_note(data: bytes, path: str) -> ParsedNote:
+def read_note(data: bytes, path: str, *, content_hash: str | None = None) -> ParsedNote:
     """Parse a note from its bytes: UTF-8 with or without BOM, any line endings.
 
     Bytes that are not UTF-8 are replaced (U+FFFD) so the rest of the note is
     still read, and an "encoding" diagnostic names the first bad byte.
+    `content_hash` is the sha256 of `data` when the caller has it already.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    digest = content_hash or hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
         problem = None
