@@ -38,6 +38,7 @@ LINK = re.compile(rb"\[\[([^\]|#]+)")
 # --- work done inside one measured subprocess ---------------------------------------------
 
 def _child_kb(vault: Path) -> dict:
+    import kb.parse  # noqa: F401  (kb.vault imports the parser on first use; imports stay untimed for both tools)
     from kb.graph import build_graph
     from kb.resolve import build_index, resolve_vault
     from kb.vault import load_vault
