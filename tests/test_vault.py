@@ -230,3 +230,47 @@ def test_frontmatter_values_of_any_yaml_type_survive_the_cache(tmp_path, cache, 
     load_vault(root)
     assert load_vault(root).notes == fresh.notes
     assert parse_calls == ["Dated.md", "Dated.md"]    # the third load read the cache
+
+
+# Run in a fresh process: kb never forks a process that has other threads, and the test
+# session may have some (the browser tests' driver).
+FORKED_LOAD = r"""
+import os, sys
+from pathlib import Path
+import kb.vault as vault
+
+root, mode = Path(sys.argv[1]), sys.argv[2]
+forks = []
+real_fork = vault._fork_parser
+vault._fork_parser = lambda share: forks.append(len(share)) or real_fork(share)
+if mode == "child-fails":
+    def failing(note):
+        raise RuntimeError("encoding failed")
+    vault._encode = failing           # the child encodes what it parsed; here it cannot
+os.environ["KB_PARSE_FORK"] = "0"
+alone = vault.load_vault(root, use_cache=False)
+os.environ["KB_PARSE_FORK"] = "1"
+both = vault.load_vault(root, use_cache=mode != "child-fails")
+assert forks and forks[0] == len(alone.notes) // 2, forks
+assert both.notes == alone.notes and both.diagnostics == alone.diagnostics
+if mode == "cached":
+    again = vault.load_vault(root)    # read back what the two processes wrote
+    assert again.notes == alone.notes
+print("same notes", len(alone.notes))
+"""
+
+
+@pytest.mark.parametrize("mode", ["cached", "child-fails"])
+def test_parsing_in_two_processes_gives_the_same_notes(tmp_path, cache, mode):
+    import subprocess
+    import sys
+
+    root = make_vault(tmp_path / "v")
+    for k in range(12):
+        (root / f"N{k}.md").write_text(f"---\nyear: 201{k % 10}\ndate: 2015-12-10\n---\n# N{k}\n\n"
+                                       f"| Model | Layers |\n|---|---|\n| [[N{k + 1}]] | {k} |\n", encoding="utf-8")
+    (root / "Latin1.md").write_bytes("caf\xe9 [[A]]\n".encode("latin-1"))
+    done = subprocess.run([sys.executable, "-c", FORKED_LOAD, str(root), mode], capture_output=True, text=True,
+                          env={**os.environ, "KB_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("same notes 16")
