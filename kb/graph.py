@@ -66,10 +66,11 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
         lineage = infer_lineage(vault, resolutions, index if index is not None else build_index(vault))
     G = nx.MultiDiGraph()
     years = lineage.years
+    ids = {note.path: node_id(note.path) for note in vault.notes}
     nodes = []
     for note in vault.notes:
-        stated = years.get(node_id(note.path))
-        nodes.append((node_id(note.path), {
+        stated = years.get(ids[note.path])
+        nodes.append((ids[note.path], {
             "kind": "note", "title": note.title, "path": note.path, "aliases": list(note.aliases),
             "tags": sorted({tag.name for tag in note.tags}), "frontmatter": note.frontmatter,
             "year": stated.year if stated else None}))
@@ -90,7 +91,6 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
         return found
 
     files = set(vault.files)
-    ids = {note.path: node_id(note.path) for note in vault.notes}
     edges = []
     for r in resolutions:
         status = r.status
