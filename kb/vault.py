@@ -7,15 +7,19 @@ the vault, as in Obsidian. Folder symlinks are followed, once: a link back to a
 folder already read (a loop) is reported and skipped, never walked again.
 
 The parse cache is one file per vault outside the vault (see `kb.cache`): every
-ParsedNote keyed by path, each carrying the sha256 of the bytes it was parsed
-from, in marshal's format (see `_encode`). A note is re-parsed when its bytes
-change. The whole file is checked before it is trusted (marshal and pickle are
-not safe on foreign data, so it lives in the user's own cache folder, never in
-the vault): a magic header, a sha256 of the payload (so a truncated or garbled
-file is caught before decoding), and a fingerprint of the kb version, the
-cache's and the parser's source and the Python version (so a cache written by
-another kb is never reused). Anything that fails a check is discarded and
-rebuilt.
+ParsedNote keyed by path, with the sha256 of the bytes it was parsed from, in
+marshal's format (see `_encode`). A note is re-parsed when its bytes change.
+As git does, each entry also keeps the file's size, modification and change
+times and inode: when all four are unchanged the file is not read again. A
+file written less than `_RACY_NS` before it was read keeps no such stat (a
+second write within one tick of a coarse clock could leave the stat as it
+was), so it is read and hashed again next time. The whole file is checked
+before it is trusted (marshal and pickle are not safe on foreign data, so it
+lives in the user's own cache folder, never in the vault): a magic header, a
+sha256 of the payload (so a truncated or garbled file is caught before
+decoding), and a fingerprint of the kb version, the cache's and the parser's
+source and the Python version (so a cache written by another kb is never
+reused). Anything that fails a check is discarded and rebuilt.
 
 With a second core free, a large vault is parsed in two processes (see
 `_parse_all`).
@@ -31,7 +35,9 @@ import marshal
 import os
 import pickle
 import sys
+import time
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import starmap
 from operator import attrgetter
 from pathlib import Path
@@ -44,7 +50,9 @@ from kb.errors import KbError
 from kb.parse import note as parsed
 from kb.parse.note import ParsedNote
 
-_MAGIC = b"kb-parse-cache 2\n"
+_MAGIC = b"kb-parse-cache 3\n"
+# A file changed less than this before it was read is read again next time (see above).
+_RACY_NS = 3_000_000_000
 _DIGEST_SIZE = 32
 
 
@@ -170,27 +178,48 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
     cache_file = _cache_file(root) if use_cache else None
     cached = _read_cache(cache_file) if cache_file is not None else {}
     notes: list[ParsedNote | None] = []
+    entries: list[list] = []                            # per note: [path, sha256, stat key, encoding]
     todo: list[tuple[int, bytes, str, str]] = []        # (place in notes, bytes, path, sha256)
+    changed = len(cached) != len(note_paths)
+    now = time.time_ns()
+    base = os.path.join(root, "")
     for rel in note_paths:
+        path = base + rel
         try:
-            data = (root / rel).read_bytes()
+            # stat before reading: a write in between leaves a stat that no longer matches
+            status = os.stat(path)
+            stat_key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            entry = cached.get(rel)
+            if entry is not None and entry[1] == stat_key:
+                notes.append(_decode(entry[2]))
+                entries.append([rel, entry[0], stat_key, entry[2]])
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError as error:
             problems.append(Diagnostic(rel, 0, f"cannot read the note: {error.strerror or error}",
                                        code="unreadable", severity="error"))
+            changed = True
             continue
         content_hash = hashlib.sha256(data).hexdigest()
-        note = cached.get(rel)
-        if note is None or note.content_hash != content_hash:
+        if now - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
+            stat_key = None     # written just now: a second write within the clock's tick could keep this stat
+        changed = changed or entry is None or entry[1] != stat_key
+        if entry is not None and entry[0] == content_hash:
+            notes.append(_decode(entry[2]))
+            entries.append([rel, content_hash, stat_key, entry[2]])
+        else:
             todo.append((len(notes), data, rel, content_hash))
-            note = None
-        notes.append(note)
-    encoded: dict[int, tuple] = {}                      # place -> the cache's encoding, when made already
+            notes.append(None)
+            entries.append([rel, content_hash, stat_key, None])
     for place, note, encoding in _parse_all(todo, encode=cache_file is not None):
         notes[place] = note
-        if encoding is not None:
-            encoded[place] = encoding
-    if cache_file is not None and (todo or len(cached) != len(notes)):
-        _write_cache(cache_file, notes, encoded)
+        entries[place][3] = encoding
+    if cache_file is not None and (todo or changed):
+        for entry, note in zip(entries, notes):
+            if entry[3] is None:
+                entry[3] = _encode(note)
+        _write_cache(cache_file, entries)
     return notes
 
 
@@ -214,7 +243,7 @@ PARALLEL_MIN_NOTES = 500
 
 
 def _parse_all(todo: list[tuple[int, bytes, str, str]], *,
-               encode: bool) -> list[tuple[int, ParsedNote, tuple | None]]:
+               encode: bool) -> list[tuple[int, ParsedNote, bytes | None]]:
     """(place, note, cache encoding) for every note to parse; the encoding is None when not
     wanted (`encode` false) or left for the cache writer to make."""
     half = len(todo) // 2
@@ -276,7 +305,7 @@ def _fork_parser(share: list[tuple[int, bytes, str, str]]) -> tuple[int, int] | 
     return pid, read_end
 
 
-def _receive(child: tuple[int, int], count: int) -> list[tuple] | None:
+def _receive(child: tuple[int, int], count: int) -> list[bytes] | None:
     """The child's encoded notes, or None when it failed."""
     pid, read_end = child
     try:
@@ -309,15 +338,16 @@ def _fingerprint() -> bytes:
     return digest.digest()
 
 
-def _read_cache(path: Path) -> dict[str, ParsedNote]:
-    """The cached notes by path, or {} when the cache is missing, damaged or from another kb."""
+def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
+    """path -> (sha256, stat key, encoded note), or {} when the cache is missing, damaged or
+    from another kb."""
     header = len(_MAGIC) + 2 * _DIGEST_SIZE
     try:
         # Read whole in one go: a cache replaced meanwhile (by an atomic rename) is
         # never mixed with this one.
         with open(path, "rb") as handle:
             data = handle.read()
-        if len(data) < header or not data.startswith(_MAGIC):
+        if len(data) < header + 8 or not data.startswith(_MAGIC):
             return {}
         fingerprint, checksum = data[len(_MAGIC):header - _DIGEST_SIZE], data[header - _DIGEST_SIZE:header]
         if fingerprint != _fingerprint():
@@ -325,13 +355,24 @@ def _read_cache(path: Path) -> dict[str, ParsedNote]:
         payload = memoryview(data)[header:]
         if hashlib.sha256(payload).digest() != checksum:
             return {}
-        return {note.path: note for note in map(_decode, marshal.loads(payload))}
+        listing_size = int.from_bytes(payload[:8], "little")
+        body = payload[8 + listing_size:]
+        return {rel: (content_hash, stat_key, body[start:end])
+                for rel, content_hash, stat_key, start, end in marshal.loads(payload[8:8 + listing_size])}
     except Exception:  # unreadable, or a payload that passed the checksum yet fails: not trusted
         return {}
 
 
-def _write_cache(path: Path, notes: list[ParsedNote], encoded: dict[int, tuple]) -> None:
-    payload = marshal.dumps([encoded[k] if k in encoded else _encode(note) for k, note in enumerate(notes)])
+def _write_cache(path: Path, entries: list[list]) -> None:
+    """Write [path, sha256, stat key, encoded note] entries: a listing, then the notes end to end."""
+    listing = []
+    offset = 0
+    for rel, content_hash, stat_key, encoding in entries:
+        listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
+        offset += len(encoding)
+    listing_bytes = marshal.dumps(listing)
+    payload = b"".join((len(listing_bytes).to_bytes(8, "little"), listing_bytes,
+                        *(entry[3] for entry in entries)))
     try:
         atomic.write_bytes(path, b"".join((_MAGIC, _fingerprint(), hashlib.sha256(payload).digest(), payload)))
     except OSError:
@@ -340,14 +381,16 @@ def _write_cache(path: Path, notes: list[ParsedNote], encoded: dict[int, tuple])
 
 # --- the cache's encoding ------------------------------------------------------------------
 #
-# Each note is stored as nested tuples of str, int, bool and None, written with marshal.
-# A 10,000-note vault holds about a million records (cells, links, tags...); pickling
-# them one by one took 1.2 s to write, and this takes about 0.7 s (reading back costs
-# about the same, 0.45 s, either way). The fields of links, tags, headings, inline
-# fields, diagnostics, cells and of the note itself are read from their dataclass
-# definitions, so a field added to one is stored too; a table's fields are spelled out
-# (the round-trip tests in test_vault catch one added there). A frontmatter value may
-# be anything YAML reads (dates too), so each frontmatter is pickled on its own.
+# Each note is stored as nested tuples of str, int, bool and None, written with marshal
+# (pickling a 10,000-note vault's million records one by one took 1.2 s to write, this
+# about 0.7 s), one marshal string per note, so a note is decoded without the rest. The
+# fields of links, tags, headings, inline fields, diagnostics, cells and of the note
+# itself are read from their dataclass definitions, so a field added to one is stored
+# too; a table's own fields are spelled out (the round-trip tests in test_vault catch
+# one added there). A table's cells are a marshal string of their own inside the note's,
+# unpacked on first use (see `Table.packed`): cells are more than half of a vault's
+# records, and most stages read few of them. A frontmatter value may be anything YAML
+# reads (dates too), so each frontmatter is pickled on its own.
 
 def _getter(cls) -> attrgetter:
     return attrgetter(*(f.name for f in dataclasses.fields(cls)))
@@ -366,7 +409,7 @@ _NESTED = ("frontmatter", "tags", "links", "headings", "tables", "fields", "diag
 _NOTE_PLAIN = attrgetter(*(name for name in _NOTE_FIELDS if name not in _NESTED))
 
 
-def _encode(note: ParsedNote) -> tuple:
+def _encode(note: ParsedNote) -> bytes:
     links = note.links
     tables = []
     if note.tables:
@@ -375,27 +418,33 @@ def _encode(note: ParsedNote) -> tuple:
             rows = (t.header, *t.rows)
             linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK(link) for link in cell.links))
                       for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links]
-            tables.append((t.line, t.section, [tuple(map(_CELL, row)) for row in rows], linked))
-    return (pickle.dumps(note.frontmatter, pickle.HIGHEST_PROTOCOL) if note.frontmatter else None,
-            tuple(map(_TAG, note.tags)), tuple(map(_LINK, links)), tuple(map(_HEADING, note.headings)),
-            tables, tuple(map(_FIELD, note.fields)), tuple(map(_DIAGNOSTIC, note.diagnostics)),
-            _NOTE_PLAIN(note))
+            tables.append((t.line, t.section, marshal.dumps(([tuple(map(_CELL, row)) for row in rows], linked))))
+    return marshal.dumps((
+        pickle.dumps(note.frontmatter, pickle.HIGHEST_PROTOCOL) if note.frontmatter else None,
+        tuple(map(_TAG, note.tags)), tuple(map(_LINK, links)), tuple(map(_HEADING, note.headings)),
+        tables, tuple(map(_FIELD, note.fields)), tuple(map(_DIAGNOSTIC, note.diagnostics)),
+        _NOTE_PLAIN(note)))
 
 
-def _decode(encoded: tuple) -> ParsedNote:
-    frontmatter, tags, links, headings, encoded_tables, fields, diagnostics, plain = encoded
-    links = tuple(starmap(parsed.Link, links))
-    tables = []
+def _unpack_table(cells: bytes, links: tuple[parsed.Link, ...]) -> tuple[tuple, tuple]:
+    encoded_rows, linked = marshal.loads(cells)
     Cell = parsed.Cell
-    for line, section, encoded_rows, linked in encoded_tables:
-        rows = [tuple(starmap(Cell, row)) for row in encoded_rows]
-        for r, c, cell_links in linked:
-            rows[r][c].links = tuple(links[k] if isinstance(k, int) else parsed.Link(*k) for k in cell_links)
-        tables.append(parsed.Table(line=line, header=rows[0], rows=tuple(rows[1:]), section=section))
+    rows = [tuple(starmap(Cell, row)) for row in encoded_rows]
+    for r, c, cell_links in linked:
+        rows[r][c].links = tuple(links[k] if isinstance(k, int) else parsed.Link(*k) for k in cell_links)
+    return rows[0], tuple(rows[1:])
+
+
+def _decode(encoding: bytes) -> ParsedNote:
+    frontmatter, tags, links, headings, encoded_tables, fields, diagnostics, plain = marshal.loads(encoding)
+    links = tuple(starmap(parsed.Link, links))
+    packed = parsed.Table.packed
     nested = {
         "frontmatter": pickle.loads(frontmatter) if frontmatter is not None else {},
         "tags": tuple(starmap(parsed.Tag, tags)), "links": links,
-        "headings": tuple(starmap(parsed.Heading, headings)), "tables": tuple(tables),
+        "headings": tuple(starmap(parsed.Heading, headings)),
+        "tables": tuple(packed(line, section, partial(_unpack_table, cells, links))
+                        for line, section, cells in encoded_tables),
         "fields": tuple(starmap(parsed.Field, fields)), "diagnostics": tuple(starmap(Diagnostic, diagnostics)),
     }
     plain_values = iter(plain)

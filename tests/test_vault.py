@@ -107,14 +107,15 @@ def test_unreadable_entries_are_diagnostics_not_crashes(tmp_path, cache):
 
 def test_read_error_is_a_diagnostic(tmp_path, cache, monkeypatch):
     root = make_vault(tmp_path)
-    real = Path.read_bytes
+    import kb.vault
 
-    def failing(self):
-        if self.name == "B.md":
+    def failing(path, *args, **kwargs):
+        if str(path).endswith("B.md"):
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", failing)
+    # the test runs as any user, root too, whom file permissions do not stop
+    monkeypatch.setattr(kb.vault, "open", failing, raising=False)
     vault = load_vault(root, use_cache=False)
     assert [n.path for n in vault.notes] == ["A.md", "sub/deeper/C.md"]
     assert [str(d) for d in vault.diagnostics] == [
@@ -198,6 +199,45 @@ def test_stale_entry_with_another_hash_is_parsed_again(tmp_path, cache, parse_ca
     vault = load_vault(root)
     assert parse_calls[3:] == ["A.md"]
     assert vault.note("A.md").links[0].target == "C"
+
+
+@pytest.fixture
+def note_reads(monkeypatch):
+    """Notes kb.vault opens to read, in this test."""
+    opened: list[str] = []
+
+    def recording(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(kb.vault, "open", recording, raising=False)
+    return opened
+
+
+def test_note_with_an_unchanged_stat_is_not_read_again(tmp_path, cache, parse_calls, note_reads, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    monkeypatch.setattr(kb.vault, "_RACY_NS", 0)    # as if every note were written long ago
+    first = load_vault(root)
+    note_reads.clear()
+    again = load_vault(root)
+    assert [name for name in note_reads if name.endswith(".md")] == []
+    assert again.notes == first.notes and len(parse_calls) == 3
+    # Same size, and the modification time put back: the change time still moves on.
+    stamp = os.stat(root / "A.md")
+    (root / "A.md").write_text("# A\n\nSee [[C]].\n", encoding="utf-8")
+    os.utime(root / "A.md", ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    vault = load_vault(root)
+    assert parse_calls[3:] == ["A.md"]
+    assert vault.note("A.md").links[0].target == "C"
+
+
+def test_note_written_just_before_a_load_is_read_again_next_time(tmp_path, cache, parse_calls, note_reads):
+    root = make_vault(tmp_path / "v")
+    load_vault(root)
+    note_reads.clear()
+    load_vault(root)    # its stat may not tell a second write within the clock's tick apart
+    assert sorted(name for name in note_reads if name.endswith(".md")) == ["A.md", "B.md", "C.md"]
+    assert len(parse_calls) == 3                # read and hashed, not parsed
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ about a million of them, parsed or loaded from the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from kb.diagnostics import Diagnostic
 
@@ -63,12 +63,62 @@ class Cell:
     links: tuple[Link, ...] = ()
 
 
-@dataclass(slots=True)
 class Table:
-    line: int                       # line of the header row
-    header: tuple[Cell, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-    section: str | None = None      # text of the nearest heading above, if any
+    """A GFM table: its header row and body rows, every cell with its line and links.
+
+    `line` is the line of the header row; `section` the text of the nearest
+    heading above, if any. A table read back from the parse cache keeps its
+    cells packed until `header` or `rows` is first read: most stages look at
+    few tables, and a large vault holds hundreds of thousands of cells.
+    """
+
+    __slots__ = ("line", "section", "_header", "_rows", "_unpack")
+
+    def __init__(self, line: int, header: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...],
+                 section: str | None = None) -> None:
+        self.line = line
+        self.section = section
+        self._header = header
+        self._rows = rows
+        self._unpack: Callable[[], tuple[tuple[Cell, ...], tuple[tuple[Cell, ...], ...]]] | None = None
+
+    @classmethod
+    def packed(cls, line: int, section: str | None,
+               unpack: Callable[[], tuple[tuple[Cell, ...], tuple[tuple[Cell, ...], ...]]]) -> Table:
+        """A table whose (header, rows) `unpack()` makes on first use."""
+        table = cls(line, (), (), section)
+        table._unpack = unpack
+        return table
+
+    def _cells(self) -> None:
+        unpack, self._unpack = self._unpack, None
+        self._header, self._rows = unpack()
+
+    @property
+    def header(self) -> tuple[Cell, ...]:
+        if self._unpack is not None:
+            self._cells()
+        return self._header
+
+    @property
+    def rows(self) -> tuple[tuple[Cell, ...], ...]:
+        if self._unpack is not None:
+            self._cells()
+        return self._rows
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return (self.line, self.section, self.header, self.rows) == \
+            (other.line, other.section, other.header, other.rows)
+
+    __hash__ = None     # mutable, like the other records
+
+    def __reduce__(self):
+        return Table, (self.line, self.header, self.rows, self.section)
+
+    def __repr__(self) -> str:
+        return f"Table(line={self.line!r}, header={self.header!r}, rows={self.rows!r}, section={self.section!r})"
 
 
 @dataclass(slots=True)
