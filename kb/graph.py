@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
+from kb import snapshot
 from kb.lineage import Lineage, infer_lineage
 from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
 from kb.vault import paused_gc
@@ -46,12 +47,20 @@ class VaultGraph:
 
 
 def vault_graph(vault) -> VaultGraph:
-    """Index, resolve, infer the lineage of and build the graph of a loaded vault."""
-    index = build_index(vault)
-    resolutions = resolve_vault(vault, index)
-    lineage = infer_lineage(vault, resolutions, index)
-    return VaultGraph(vault, index, resolutions, lineage,
-                      build_graph(vault, resolutions, lineage=lineage, index=index))
+    """Index, resolve, infer the lineage of and build the graph of a loaded vault.
+
+    A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
+    """
+    with paused_gc():
+        stages = snapshot.load(vault)
+    if stages is None:
+        index = build_index(vault)
+        resolutions = resolve_vault(vault, index)
+        lineage = infer_lineage(vault, resolutions, index)
+        stages = snapshot.Stages(index, resolutions, lineage,
+                                 build_graph(vault, resolutions, lineage=lineage, index=index))
+        snapshot.save(vault, stages)
+    return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,

@@ -68,6 +68,8 @@ class Vault:
     notes: tuple[ParsedNote, ...]                       # sorted by path
     files: tuple[str, ...] = ()                         # non-markdown files, sorted
     diagnostics: tuple[Diagnostic, ...] = ()
+    use_cache: bool = False                             # read through the parse cache
+    parsed: int = 0                                     # notes parsed by this load, not found in the cache
     _by_path: dict[str, ParsedNote] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,11 +114,11 @@ def load_vault(root: Path, *, use_cache: bool = True) -> Vault:
         raise KbError(f"{root}: not a folder (expected a vault: a folder of .md notes)")
     note_paths, files, problems = _walk(root)
     with paused_gc():
-        notes = _read_and_parse(root, note_paths, problems, use_cache=use_cache)
+        notes, parsed_count = _read_and_parse(root, note_paths, problems, use_cache=use_cache)
     diagnostics = problems + [d for note in notes for d in note.diagnostics]
     diagnostics.sort(key=lambda d: (d.file, d.line))
     return Vault(root=root, notes=tuple(notes), files=tuple(sorted(files)),
-                 diagnostics=tuple(diagnostics))
+                 diagnostics=tuple(diagnostics), use_cache=use_cache, parsed=parsed_count)
 
 
 def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
@@ -173,8 +175,9 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
 
 
 def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *,
-                    use_cache: bool) -> list[ParsedNote]:
-    """Every readable note (in `note_paths` order): cached when its bytes are unchanged, else parsed."""
+                    use_cache: bool) -> tuple[list[ParsedNote], int]:
+    """Every readable note (in `note_paths` order), cached when its bytes are unchanged, else
+    parsed; and how many were parsed."""
     cache_file = _cache_file(root) if use_cache else None
     cached = _read_cache(cache_file) if cache_file is not None else {}
     notes: list[ParsedNote | None] = []
@@ -220,7 +223,7 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
             if entry[3] is None:
                 entry[3] = _encode(note)
         _write_cache(cache_file, entries)
-    return notes
+    return notes, len(todo)
 
 
 def _parse(data: bytes, rel: str, content_hash: str) -> ParsedNote:
@@ -406,7 +409,8 @@ if _CELL_FIELDS[-1] != "links":
 _CELL = attrgetter(*_CELL_FIELDS[:-1])
 _NOTE_FIELDS = tuple(f.name for f in dataclasses.fields(ParsedNote))
 _NESTED = ("frontmatter", "tags", "links", "headings", "tables", "fields", "diagnostics")
-_NOTE_PLAIN = attrgetter(*(name for name in _NOTE_FIELDS if name not in _NESTED))
+_PLAIN_NAMES = tuple(name for name in _NOTE_FIELDS if name not in _NESTED)
+_NOTE_PLAIN = attrgetter(*_PLAIN_NAMES)
 
 
 def _encode(note: ParsedNote) -> bytes:
@@ -439,13 +443,12 @@ def _decode(encoding: bytes) -> ParsedNote:
     frontmatter, tags, links, headings, encoded_tables, fields, diagnostics, plain = marshal.loads(encoding)
     links = tuple(starmap(parsed.Link, links))
     packed = parsed.Table.packed
-    nested = {
-        "frontmatter": pickle.loads(frontmatter) if frontmatter is not None else {},
-        "tags": tuple(starmap(parsed.Tag, tags)), "links": links,
-        "headings": tuple(starmap(parsed.Heading, headings)),
-        "tables": tuple(packed(line, section, partial(_unpack_table, cells, links))
-                        for line, section, cells in encoded_tables),
-        "fields": tuple(starmap(parsed.Field, fields)), "diagnostics": tuple(starmap(Diagnostic, diagnostics)),
-    }
-    plain_values = iter(plain)
-    return ParsedNote(*(nested[name] if name in nested else next(plain_values) for name in _NOTE_FIELDS))
+    return ParsedNote(
+        frontmatter=pickle.loads(frontmatter) if frontmatter is not None else {},
+        tags=tuple(starmap(parsed.Tag, tags)), links=links,
+        headings=tuple(starmap(parsed.Heading, headings)),
+        tables=tuple(packed(line, section, partial(_unpack_table, cells, links))
+                     for line, section, cells in encoded_tables) if encoded_tables else (),
+        fields=tuple(starmap(parsed.Field, fields)) if fields else (),
+        diagnostics=tuple(starmap(Diagnostic, diagnostics)) if diagnostics else (),
+        **dict(zip(_PLAIN_NAMES, plain)))

@@ -1,0 +1,188 @@
+"""A snapshot of the stages after parsing, reused while nothing in the vault changes.
+
+Index, link resolutions, lineage and graph are pure functions of the notes'
+bytes, the vault's other files, kb's code and the model registry's names. A
+run that finds all four as they were when the snapshot was written loads the
+snapshot instead of recomputing them: on a 10,000-note vault resolving,
+inferring the lineage and building the graph take about 1.7 s, loading them
+about 0.4 s.
+
+A snapshot is written only by a run whose notes all came from the parse
+cache (`Vault.parsed == 0`), that is a vault unchanged since the run before:
+while a user edits notes (`kb serve`, `kb check --watch`) every run would
+write a snapshot no later run reads. So the first run after a change
+recomputes, the second recomputes and writes, later ones load.
+
+The file lives beside the parse cache (see `kb.cache`) and is checked as
+that one is: a magic header, a fingerprint of everything the stages depend
+on, and a sha256 of the payload. A snapshot that fails any check is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import pickle
+import sys
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from pathlib import Path
+
+import networkx as nx
+
+from kb import atomic
+from kb.cache import cache_dir
+from kb.diagnostics import Diagnostic
+from kb.lineage import Lineage, LineageEdge, StatedYear
+from kb.resolve import Index, Resolution
+
+_MAGIC = b"kb-graph-snapshot 1\n"
+_DIGEST_SIZE = 32
+_SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
+            "parse", "models/registry.py", "models/catalog.py")
+
+
+@dataclass(frozen=True)
+class Stages:
+    """What the stages after parsing make of a vault."""
+
+    index: Index
+    resolutions: tuple[Resolution, ...]
+    lineage: Lineage
+    graph: nx.MultiDiGraph
+
+
+def load(vault) -> Stages | None:
+    """The snapshot of this vault as it is now, or None when there is none that matches."""
+    key = _key(vault)
+    if key is None:
+        return None
+    header = len(_MAGIC) + 2 * _DIGEST_SIZE
+    try:
+        with open(_path(vault), "rb") as handle:
+            data = handle.read()
+        if len(data) < header or not data.startswith(_MAGIC) \
+                or data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE] != key:
+            return None
+        payload = memoryview(data)[header:]
+        if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
+            return None
+        return _decode(vault, marshal.loads(payload))
+    except Exception:  # missing, unreadable, or a payload that passed the checksum yet fails
+        return None
+
+
+def save(vault, stages: Stages) -> None:
+    """Write the snapshot when the vault is unchanged since the run before (see above)."""
+    if getattr(vault, "parsed", None) != 0:
+        return
+    key = _key(vault)
+    if key is None:
+        return
+    payload = marshal.dumps(_encode(vault, stages))
+    try:
+        atomic.write_bytes(_path(vault), b"".join((_MAGIC, key, hashlib.sha256(payload).digest(), payload)))
+    except OSError:
+        pass  # a snapshot that cannot be written only costs time on the next run
+
+
+def _path(vault) -> Path:
+    key = hashlib.sha256(os.fsencode(os.path.realpath(vault.root))).hexdigest()[:24]
+    return cache_dir("parse") / f"{key}.graph"
+
+
+def _key(vault) -> bytes | None:
+    """Digest of the notes' bytes, the other files, kb's code and the registry's names;
+    None for a vault not read from disk through the parse cache."""
+    if not getattr(vault, "use_cache", False) or not all(note.content_hash for note in vault.notes):
+        return None
+    digest = hashlib.sha256(_code_fingerprint())
+    digest.update(marshal.dumps([(note.path, note.content_hash) for note in vault.notes]))
+    digest.update(marshal.dumps(list(vault.files)))
+    digest.update(marshal.dumps([str(d) for d in vault.diagnostics]))
+    return digest.digest()
+
+
+_sources_digest: bytes | None = None
+
+
+def _code_fingerprint() -> bytes:
+    """kb's version and the code of the stages; the registry's names (plugins may come and go)."""
+    global _sources_digest
+    if _sources_digest is None:
+        import kb
+
+        digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}|{nx.__version__}".encode())
+        package = Path(kb.__file__).parent
+        for name in _SOURCES:
+            for source in sorted((package / name).glob("*.py")) if (package / name).is_dir() else [package / name]:
+                digest.update(source.name.encode())
+                digest.update(source.read_bytes())
+        _sources_digest = digest.digest()
+    from kb.models import FAMILIES, MODELS
+
+    digest = hashlib.sha256(_sources_digest)
+    digest.update(repr(sorted((f.id, f.name, f.aliases, f.variants) for f in FAMILIES.values())).encode())
+    digest.update(repr(sorted((m.id, m.name, m.aliases, m.family) for m in MODELS.values())).encode())
+    return digest.digest()
+
+
+# --- encoding -------------------------------------------------------------------------------
+#
+# Marshal strings, but for the graph, which is pickled (node attributes hold frontmatter
+# values of any YAML type; a note node's frontmatter is left out and set back to the
+# note's own dict when loaded). A resolution's link is stored as its place among its
+# note's links, so loaded resolutions hold the loaded notes' own Link objects.
+
+_RESOLUTION_REST = attrgetter(*(f.name for f in fields(Resolution) if f.name not in ("source", "link")))
+_EDGE = attrgetter(*(f.name for f in fields(LineageEdge)))
+_YEAR = attrgetter(*(f.name for f in fields(StatedYear)))
+_DIAGNOSTIC = attrgetter(*(f.name for f in fields(Diagnostic)))
+_INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
+
+
+def _encode(vault, stages: Stages) -> tuple:
+    place = {note.path: k for k, note in enumerate(vault.notes)}
+    link_place: dict[int, int] = {}
+    for note in vault.notes:
+        link_place.update((id(link), k) for k, link in enumerate(note.links))
+    resolutions = [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in stages.resolutions]
+    lineage = stages.lineage
+    graph = stages.graph
+    frontmatters = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("kind") == "note":
+            frontmatters[node] = data["frontmatter"]
+            data["frontmatter"] = None          # not popped: the attributes keep their order
+    try:
+        pickled = pickle.dumps(graph, pickle.HIGHEST_PROTOCOL)
+    finally:
+        for node, frontmatter in frontmatters.items():
+            graph.nodes[node]["frontmatter"] = frontmatter
+    return (
+        [getattr(stages.index, name) for name in _INDEX_TABLES],
+        resolutions,
+        (list(map(_EDGE, lineage.edges)), {node: _YEAR(year) for node, year in lineage.years.items()},
+         list(map(_DIAGNOSTIC, lineage.diagnostics))),
+        pickled,
+    )
+
+
+def _decode(vault, encoded: tuple) -> Stages:
+    tables, encoded_resolutions, (edges, years, diagnostics), pickled = encoded
+    notes = vault.notes
+    index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
+    paths = [note.path for note in notes]
+    links = [note.links for note in notes]
+    resolutions = tuple(Resolution(paths[n], links[n][k], *rest) for n, k, *rest in encoded_resolutions)
+    lineage = Lineage(tuple(LineageEdge(*edge) for edge in edges),
+                      {node: StatedYear(*year) for node, year in years.items()},
+                      tuple(Diagnostic(*d) for d in diagnostics))
+    graph = pickle.loads(pickled)
+    nodes = graph._node
+    for note in notes:
+        node = nodes.get(note.path[:-3])
+        if node is not None and node.get("kind") == "note":
+            node["frontmatter"] = note.frontmatter
+    return Stages(index, resolutions, lineage, graph)

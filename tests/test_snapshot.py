@@ -1,0 +1,121 @@
+"""The graph snapshot: reused only while nothing changed, equal to what the stages compute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import kb.snapshot
+from kb.graph import dumps, vault_graph
+from kb.vault import load_vault
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KB_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times the stages after parsing really ran (rather than came from a snapshot)."""
+    runs = []
+    real = kb.graph.build_index
+
+    def counting(vault):
+        runs.append(vault.root)
+        return real(vault)
+
+    monkeypatch.setattr(kb.graph, "build_index", counting)
+    return runs
+
+
+def same_stages(a, b) -> None:
+    assert a.resolutions == b.resolutions
+    assert a.lineage == b.lineage
+    assert nx.utils.edges_equal(a.graph.edges(keys=True, data=True), b.graph.edges(keys=True, data=True))
+    assert list(a.graph.nodes(data=True)) == list(b.graph.nodes(data=True))
+    assert dumps(a.graph, "json") == dumps(b.graph, "json")
+    for name in kb.snapshot._INDEX_TABLES:
+        assert getattr(a.index, name) == getattr(b.index, name)
+
+
+@pytest.mark.parametrize("root", [REPO / "notes", REPO / "tests" / "vaults" / "lineage"], ids=lambda p: p.name)
+def test_unchanged_vault_is_served_from_the_snapshot_equal_to_the_stages(root, cache, computed):
+    fresh = vault_graph(load_vault(root, use_cache=False))
+    vault_graph(load_vault(root))              # notes parsed: no snapshot yet
+    assert not list(cache.glob("parse/*.graph"))
+    vault_graph(load_vault(root))              # nothing changed since: writes it
+    assert list(cache.glob("parse/*.graph"))
+    assert len(computed) == 3
+    third = load_vault(root)
+    served = vault_graph(third)
+    assert len(computed) == 3                  # loaded, not computed
+    same_stages(served, fresh)
+    # the served resolutions and graph hold this load's own notes, not copies
+    note = third.notes[0]
+    assert all(any(r.link is link for r in served.resolutions) for link in note.links)
+    assert served.graph.nodes[note.path[:-3]]["frontmatter"] is note.frontmatter
+
+
+def write(root: Path, name: str, text: str) -> None:
+    (root / name).write_text(text, encoding="utf-8")
+
+
+def snapshot_ready(root: Path) -> None:
+    for _ in range(2):
+        vault_graph(load_vault(root))
+
+
+def test_a_changed_note_or_file_is_never_served_from_an_old_snapshot(tmp_path, cache, computed):
+    root = tmp_path / "v"
+    root.mkdir()
+    write(root, "A.md", "See [[B]] and ![[fig.png]].\n")
+    write(root, "B.md", "---\naliases: [Bee]\n---\n- [[A]] — predecessor\n")
+    snapshot_ready(root)
+    write(root, "C.md", "[[Bee]]\n")
+    changed = vault_graph(load_vault(root))
+    assert changed.graph.has_edge("C", "B")
+    assert [r.status for r in changed.resolutions if r.source == "C.md"] == ["alias"]
+
+    snapshot_ready(root)
+    assert vault_graph(load_vault(root)).graph.nodes["fig.png"]["kind"] == "missing"
+    runs = len(computed)
+    (root / "fig.png").write_bytes(b"\x89PNG")   # not a note, yet it changes where a link leads
+    loaded = vault_graph(load_vault(root))
+    assert loaded.graph.nodes["fig.png"]["kind"] == "file"
+    assert len(computed) == runs + 1             # parse cache warm, snapshot stale: computed again
+    assert vault_graph(load_vault(root)).graph.nodes["fig.png"]["kind"] == "file"
+    assert len(computed) == runs + 1             # and the new snapshot serves the next run
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "foreign"])
+def test_damaged_snapshot_is_ignored(tmp_path, cache, computed, damage):
+    root = REPO / "tests" / "vaults" / "lineage"
+    fresh = vault_graph(load_vault(root, use_cache=False))
+    snapshot_ready(root)
+    [snapshot] = cache.glob("parse/*.graph")
+    data = snapshot.read_bytes()
+    if damage == "truncate":
+        snapshot.write_bytes(data[: len(data) // 2])
+    elif damage == "garble":
+        middle = len(data) // 2
+        snapshot.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:])
+    else:
+        snapshot.write_bytes(b"\x80\x05N.")
+    runs = len(computed)
+    same_stages(vault_graph(load_vault(root)), fresh)
+    assert len(computed) == runs + 1
+
+
+def test_vault_read_without_the_cache_neither_reads_nor_writes_a_snapshot(tmp_path, cache, computed):
+    root = REPO / "tests" / "vaults" / "lineage"
+    snapshot_ready(root)
+    runs = len(computed)
+    vault_graph(load_vault(root, use_cache=False))
+    assert len(computed) == runs + 1
