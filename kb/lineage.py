@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+from operator import attrgetter
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
@@ -36,7 +37,7 @@ import networkx as nx
 
 from kb.diagnostics import Diagnostic
 from kb.parse.note import Cell, Link, ParsedNote, Table
-from kb.resolve import Index, Resolution, build_index, node_id, resolve_link, resolve_name
+from kb.resolve import Index, Resolution, build_index, match_target, node_id, resolve_link
 from kb.vault import paused_gc
 
 Evidence = Literal["table", "related", "frontmatter"]
@@ -135,7 +136,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
         pair = (other, this) if role == "predecessor" else (this, other)
         edges.append(LineageEdge(*pair, r.source, r.link.line, "related"))
 
-    edges.sort(key=lambda e: (e.file, e.line, e.predecessor, e.successor))
+    edges.sort(key=_EDGE_ORDER)
     years = dict(own_years)
     for arch, stated in table_years.items():
         years.setdefault(arch, StatedYear(stated[0].year, stated[0].file, stated[0].line, "other note"))
@@ -145,6 +146,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
 
 
 _UNREAD = object()
+_EDGE_ORDER = attrgetter("file", "line", "predecessor", "successor")
 
 
 def _role(context: str) -> str | None:
@@ -162,6 +164,7 @@ class _Namer:
     def __init__(self, index: Index) -> None:
         self.index = index
         self._names: dict[tuple[str, str], str | None] = {}
+        self._cells: dict[tuple[str, str], str | None] = {}
         try:
             from kb.models import find_family
         except ImportError:  # the registry is optional here: names then resolve through notes only
@@ -174,7 +177,10 @@ class _Namer:
         return r.link.target
 
     def of_link(self, link: Link, source: str) -> str:
-        return self.of_resolution(resolve_link(self.index, link, source))
+        if not link.target:
+            return self.of_resolution(resolve_link(self.index, link, source))
+        target = match_target(self.index, link.target, source)[1]
+        return node_id(target) if target is not None and target in self.index.notes else link.target
 
     def of_name(self, name: str, source: str) -> str | None:
         key = (name, source.rpartition("/")[0])
@@ -199,17 +205,22 @@ class _Namer:
         return family.name
 
     def _note_named(self, name: str, source: str) -> str | None:
-        r = resolve_name(self.index, name, source)
-        if r.target is not None and r.target in self.index.notes:
-            return node_id(r.target)
-        if r.status == "punctuation" and len(r.candidates) == 1:
-            return node_id(r.candidates[0])  # plain text, not a link: "VGG Net" means VGGNet.md
+        status, target, candidates, _ = match_target(self.index, name.strip(), source)
+        if target is not None and target in self.index.notes:
+            return node_id(target)
+        if status == "punctuation" and len(candidates) == 1:
+            return node_id(candidates[0])  # plain text, not a link: "VGG Net" means VGGNet.md
         return None
 
-    def of_cell(self, cell: Cell, source: str) -> str | None:
-        if cell.links:
-            return self.of_link(cell.links[0], source)
-        return self.of_name(cell.text, source)
+    def of_cell(self, cell: Cell, source: str, folder: str) -> str | None:
+        """`folder` is that of `source`."""
+        # A cell's links come from its text: the same text in the same folder names the same node.
+        key = (cell.text, folder)
+        found = self._cells.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = self._cells[key] = (self.of_link(cell.links[0], source) if cell.links
+                                        else self.of_name(cell.text, source))
+        return found
 
 
 def _header_text(cell: Cell) -> str:
@@ -237,11 +248,12 @@ def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, s
             return None
         column = linked[0]
     rows = []
+    folder = source.rpartition("/")[0]
     for row in table.rows:
         if max(year_column, column) >= len(row):
             continue
         year = _year_of(row[year_column].text)
-        arch = namer.of_cell(row[column], source)
+        arch = namer.of_cell(row[column], source, folder)
         if year is not None and arch is not None:
             rows.append((year, arch, row[column].line))
     return rows
@@ -260,16 +272,21 @@ def _fact_table_year(table: Table) -> tuple[int, int] | None:
 
 
 def _year_of(value) -> int | None:
+    if isinstance(value, str):
+        return _year_in(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if 1800 <= value <= 2099 else None
-    if isinstance(value, str):
-        match = _YEAR.search(value)
-        return int(match.group(1)) if match else None
     if hasattr(value, "year"):  # YAML reads `year: 2015-12-10` as a date
         return value.year
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # table cells repeat years ("2015") from row to row
+def _year_in(text: str) -> int | None:
+    match = _YEAR.search(text)
+    return int(match.group(1)) if match else None
 
 
 def _key_line(note: ParsedNote, key) -> int:
@@ -282,6 +299,8 @@ def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
     edges = []
     linked_keys = set()
     for link in note.links:
+        if link.line > note.frontmatter_end:
+            break               # links come in line order: the frontmatter's come first
         key = (link.key or "").casefold()
         if link.syntax != "frontmatter" or key not in _PREDECESSOR_KEYS + _SUCCESSOR_KEYS:
             continue
@@ -291,8 +310,8 @@ def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
             pair = (other, this) if key in _PREDECESSOR_KEYS else (this, other)
             edges.append(LineageEdge(*pair, note.path, link.line, "frontmatter"))
     for key, value in note.frontmatter.items():
-        folded = str(key).casefold()
-        if folded not in _PREDECESSOR_KEYS + _SUCCESSOR_KEYS:
+        folded = _folded_key(key)
+        if folded not in _LINEAGE_KEYS:
             continue
         values = value if isinstance(value, list) else [value]
         for item in values:
@@ -304,6 +323,14 @@ def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
             pair = (other, this) if folded in _PREDECESSOR_KEYS else (this, other)
             edges.append(LineageEdge(*pair, note.path, _key_line(note, key), "frontmatter"))
     return edges
+
+
+_LINEAGE_KEYS = frozenset(_PREDECESSOR_KEYS + _SUCCESSOR_KEYS)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # the same few keys in every note; 1 and True apart
+def _folded_key(key) -> str:
+    return str(key).casefold()
 
 
 def _year_conflicts(table_years: dict[str, list[StatedYear]],
@@ -331,7 +358,7 @@ def _order_findings(edges: list[LineageEdge], years: dict[str, StatedYear]) -> l
                 edge.file, edge.line,
                 f"lineage: {edge.successor} ({after.year}) follows {edge.predecessor} "
                 f"({before.year}), which is dated later", code="lineage-order", severity="warning"))
-    graph = nx.DiGraph(list(first_statement))
+    graph = nx.DiGraph(_on_cycles(first_statement))
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
@@ -343,6 +370,25 @@ def _order_findings(edges: list[LineageEdge], years: dict[str, StatedYear]) -> l
         found.append(Diagnostic(first.file, first.line, f"lineage cycle: {path} (stated at {stated})",
                                 code="lineage-cycle", severity="warning"))
     return found
+
+
+def _on_cycles(pairs) -> list[tuple[str, str]]:
+    """The (before, after) pairs left once every node with no predecessor left is peeled
+    off, over and over (Kahn's algorithm): a cycle's edges and those below one. A lineage
+    is nearly always acyclic, and this leaves networkx nothing to search."""
+    successors: dict[str, list[str]] = {}
+    waiting: dict[str, int] = {}
+    for before, after in pairs:
+        successors.setdefault(before, []).append(after)
+        waiting[after] = waiting.get(after, 0) + 1
+    ready = [node for node in successors if node not in waiting]
+    while ready:
+        node = ready.pop()
+        for after in successors.pop(node, ()):
+            waiting[after] -= 1
+            if not waiting[after]:
+                ready.append(after)
+    return [(before, after) for before, afters in successors.items() for after in afters]
 
 
 def _lineage_view(G: nx.MultiDiGraph) -> nx.DiGraph:

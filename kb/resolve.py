@@ -252,6 +252,22 @@ def _anchor_found(note: ParsedNote, link: Link) -> bool | None:
     return None
 
 
+def match_target(index: Index, target: str, source: str | None = None) -> tuple[Status, str | None, tuple[str, ...], str]:
+    """(status, target path, candidates, reason) for a link target written in `source`,
+    its anchor aside: `resolve_link` without making a Resolution."""
+    # Most results do not depend on where the link is written; those that do (a ranking
+    # of several candidates) are remembered per folder of the linking note.
+    memo = index._memo
+    hit = memo.get(target)
+    if hit is None:
+        folder = source.rpartition("/")[0] if source is not None else None
+        hit = memo.get((target, folder))
+        if hit is None:
+            hit = _match(index, target, source)
+            memo[target if len(hit[2]) < 2 else (target, folder)] = hit
+    return hit
+
+
 def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolution:
     """Resolve one link written in the note `source` (None for text outside any note)."""
     if not link.target:
@@ -261,14 +277,7 @@ def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolut
             return Resolution(source or "", link, None, "missing", (), "a link into the same note, "
                               "but there is no note to look in")
     else:
-        # Most results do not depend on where the link is written; those that do (a ranking
-        # of several candidates) are remembered per folder of the linking note.
-        folder = source.rpartition("/")[0] if source is not None else None
-        hit = index._memo.get(link.target) or index._memo.get((link.target, folder))
-        if hit is None:
-            hit = _match(index, link.target, source)
-            index._memo[link.target if len(hit[2]) < 2 else (link.target, folder)] = hit
-        status, target, candidates, reason = hit
+        status, target, candidates, reason = match_target(index, link.target, source)
     anchor = None
     if target is not None and (link.heading or link.block) and target in index.notes:
         anchor_key = (target, link.heading, link.block)
