@@ -53,14 +53,14 @@ def vault_graph(vault) -> VaultGraph:
     """
     with paused_gc():
         stages = snapshot.load(vault)
-    if stages is None:
-        index = build_index(vault)
-        resolutions = resolve_vault(vault, index)
-        lineage = infer_lineage(vault, resolutions, index)
-        stages = snapshot.Stages(index, resolutions, lineage,
-                                 build_graph(vault, resolutions, lineage=lineage, index=index))
-        snapshot.save(vault, stages)
-    return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
+    if stages is not None:
+        return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
+    index = build_index(vault)
+    resolutions = resolve_vault(vault, index)
+    lineage = infer_lineage(vault, resolutions, index)
+    graph = build_graph(vault, resolutions, lineage=lineage, index=index)
+    snapshot.save(vault, index, resolutions, lineage, graph)
+    return VaultGraph(vault, index, resolutions, lineage, graph)
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,

@@ -7,6 +7,10 @@ snapshot instead of recomputing them: on a 10,000-note vault resolving,
 inferring the lineage and building the graph take about 1.7 s, loading them
 about 0.4 s.
 
+The snapshot has two sections: the links (index and resolutions), which is
+all `kb check` needs and reads, and the graph (lineage and graph); a run that
+made only the first writes only the first.
+
 A snapshot is written only by a run whose notes all came from the parse
 cache (`Vault.parsed == 0`), that is a vault unchanged since the run before:
 while a user edits notes (`kb serve`, `kb check --watch`) every run would
@@ -37,7 +41,7 @@ from kb.diagnostics import Diagnostic
 from kb.lineage import Lineage, LineageEdge, StatedYear
 from kb.resolve import Index, Resolution
 
-_MAGIC = b"kb-graph-snapshot 1\n"
+_MAGIC = b"kb-graph-snapshot 2\n"
 _DIGEST_SIZE = 32
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
@@ -55,6 +59,49 @@ class Stages:
 
 def load(vault) -> Stages | None:
     """The snapshot of this vault as it is now, or None when there is none that matches."""
+    sections = _read(vault)
+    if sections is None or "graph" not in sections:
+        return None
+    try:
+        index, resolutions = _decode_links(vault, marshal.loads(sections["links"]))
+        lineage, graph = _decode_graph(vault, marshal.loads(sections["graph"]))
+    except Exception:  # a payload that passed the checksum yet fails: not trusted
+        return None
+    return Stages(index, resolutions, lineage, graph)
+
+
+def load_links(vault) -> tuple[Index, tuple[Resolution, ...]] | None:
+    """Only the index and the link resolutions (all `kb check` needs), or None."""
+    sections = _read(vault)
+    if sections is None:
+        return None
+    try:
+        return _decode_links(vault, marshal.loads(sections["links"]))
+    except Exception:
+        return None
+
+
+def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Lineage | None = None,
+         graph: nx.MultiDiGraph | None = None) -> None:
+    """Write the snapshot when the vault is unchanged since the run before (see above): the
+    links alone, or with lineage and graph."""
+    if getattr(vault, "parsed", None) != 0:
+        return
+    key = _key(vault)
+    if key is None:
+        return
+    sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
+    if lineage is not None and graph is not None:
+        sections["graph"] = marshal.dumps(_encode_graph(lineage, graph))
+    payload = marshal.dumps(sections)
+    try:
+        atomic.write_bytes(_path(vault), b"".join((_MAGIC, key, hashlib.sha256(payload).digest(), payload)))
+    except OSError:
+        pass  # a snapshot that cannot be written only costs time on the next run
+
+
+def _read(vault) -> dict[str, bytes] | None:
+    """The snapshot's sections, when its key is this vault's and its checksum holds."""
     key = _key(vault)
     if key is None:
         return None
@@ -68,23 +115,10 @@ def load(vault) -> Stages | None:
         payload = memoryview(data)[header:]
         if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
             return None
-        return _decode(vault, marshal.loads(payload))
+        sections = marshal.loads(payload)
     except Exception:  # missing, unreadable, or a payload that passed the checksum yet fails
         return None
-
-
-def save(vault, stages: Stages) -> None:
-    """Write the snapshot when the vault is unchanged since the run before (see above)."""
-    if getattr(vault, "parsed", None) != 0:
-        return
-    key = _key(vault)
-    if key is None:
-        return
-    payload = marshal.dumps(_encode(vault, stages))
-    try:
-        atomic.write_bytes(_path(vault), b"".join((_MAGIC, key, hashlib.sha256(payload).digest(), payload)))
-    except OSError:
-        pass  # a snapshot that cannot be written only costs time on the next run
+    return sections if isinstance(sections, dict) and isinstance(sections.get("links"), bytes) else None
 
 
 def _path(vault) -> Path:
@@ -142,14 +176,25 @@ _DIAGNOSTIC = attrgetter(*(f.name for f in fields(Diagnostic)))
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
 
-def _encode(vault, stages: Stages) -> tuple:
+def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> tuple:
     place = {note.path: k for k, note in enumerate(vault.notes)}
     link_place: dict[int, int] = {}
     for note in vault.notes:
         link_place.update((id(link), k) for k, link in enumerate(note.links))
-    resolutions = [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in stages.resolutions]
-    lineage = stages.lineage
-    graph = stages.graph
+    return ([getattr(index, name) for name in _INDEX_TABLES],
+            [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in resolutions])
+
+
+def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]:
+    tables, encoded_resolutions = encoded
+    notes = vault.notes
+    index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
+    paths = [note.path for note in notes]
+    links = [note.links for note in notes]
+    return index, tuple(Resolution(paths[n], links[n][k], *rest) for n, k, *rest in encoded_resolutions)
+
+
+def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
     frontmatters = {}
     for node, data in graph.nodes(data=True):
         if data.get("kind") == "note":
@@ -160,29 +205,19 @@ def _encode(vault, stages: Stages) -> tuple:
     finally:
         for node, frontmatter in frontmatters.items():
             graph.nodes[node]["frontmatter"] = frontmatter
-    return (
-        [getattr(stages.index, name) for name in _INDEX_TABLES],
-        resolutions,
-        (list(map(_EDGE, lineage.edges)), {node: _YEAR(year) for node, year in lineage.years.items()},
-         list(map(_DIAGNOSTIC, lineage.diagnostics))),
-        pickled,
-    )
+    return ((list(map(_EDGE, lineage.edges)), {node: _YEAR(year) for node, year in lineage.years.items()},
+             list(map(_DIAGNOSTIC, lineage.diagnostics))), pickled)
 
 
-def _decode(vault, encoded: tuple) -> Stages:
-    tables, encoded_resolutions, (edges, years, diagnostics), pickled = encoded
-    notes = vault.notes
-    index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
-    paths = [note.path for note in notes]
-    links = [note.links for note in notes]
-    resolutions = tuple(Resolution(paths[n], links[n][k], *rest) for n, k, *rest in encoded_resolutions)
+def _decode_graph(vault, encoded: tuple) -> tuple[Lineage, nx.MultiDiGraph]:
+    (edges, years, diagnostics), pickled = encoded
     lineage = Lineage(tuple(LineageEdge(*edge) for edge in edges),
                       {node: StatedYear(*year) for node, year in years.items()},
                       tuple(Diagnostic(*d) for d in diagnostics))
     graph = pickle.loads(pickled)
     nodes = graph._node
-    for note in notes:
+    for note in vault.notes:
         node = nodes.get(note.path[:-3])
         if node is not None and node.get("kind") == "note":
             node["frontmatter"] = note.frontmatter
-    return Stages(index, resolutions, lineage, graph)
+    return lineage, graph

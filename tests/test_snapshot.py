@@ -9,6 +9,7 @@ import pytest
 
 import kb.snapshot
 from kb.graph import dumps, vault_graph
+from kb.resolve import build_index, resolve_vault
 from kb.vault import load_vault
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,4 +119,21 @@ def test_vault_read_without_the_cache_neither_reads_nor_writes_a_snapshot(tmp_pa
     snapshot_ready(root)
     runs = len(computed)
     vault_graph(load_vault(root, use_cache=False))
+    assert len(computed) == runs + 1
+
+
+def test_links_section_alone_serves_the_links_and_not_the_graph(tmp_path, cache, computed):
+    root = REPO / "tests" / "vaults" / "lineage"
+    fresh = vault_graph(load_vault(root, use_cache=False))
+    load_vault(root)
+    vault = load_vault(root)                   # nothing parsed: a snapshot may be written
+    index = build_index(vault)
+    kb.snapshot.save(vault, index, resolve_vault(vault, index))
+    again = load_vault(root)
+    index, resolutions = kb.snapshot.load_links(again)
+    assert resolutions == fresh.resolutions
+    assert all(r.link is link for r, link in zip(resolutions, (l for n in again.notes for l in n.links)))
+    assert kb.snapshot.load(again) is None     # no graph section: vault_graph computes it
+    runs = len(computed)
+    same_stages(vault_graph(again), fresh)
     assert len(computed) == runs + 1
