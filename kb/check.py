@@ -19,15 +19,17 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 
 from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
 from kb.evidence import References, gather, models_needed, note_evidence, same_statements
 from kb.parse.note import Link, ParsedNote
-from kb.verdicts import VERDICTS, Verdict, compare, judge
+from kb.verdicts import VERDICTS, Evidence, Verdict, compare, judge
 
 _RESOLVED = frozenset({"ok", "case", "alias", "punctuation"})
 
@@ -71,7 +73,7 @@ def registry_identify() -> Identify:
 
 def vault_identify(vault, index) -> Identify:
     """Names -> subjects: the registry, else the note a name or link resolves to (its subject)."""
-    from kb.resolve import resolve_link, resolve_name
+    from kb.resolve import match_target
 
     by_registry = registry_identify()
     subjects: dict[str, Subject | None] = {}
@@ -86,30 +88,38 @@ def vault_identify(vault, index) -> Identify:
                 subjects[path] = None
         return subjects[path]
 
+    # Only a link's target decides which note it names (its anchor does not), so targets
+    # are matched without building the resolutions `kb links` reports.
+    def by_target(target: str) -> Subject | None:
+        if not target:
+            return None
+        status, path, _, _ = match_target(index, target)
+        return subject_of(path) if status in _RESOLVED else None
+
     @lru_cache(maxsize=None)
     def by_note(name: str) -> Subject | None:
-        resolution = resolve_name(index, name)
-        return subject_of(resolution.target) if resolution.status in _RESOLVED else None
+        return by_target(name.strip())
 
-    known: dict[tuple, Subject | None] = {}
+    known: dict[str | tuple, Subject | None] = {}
+    unknown = object()
 
     def identify(name: str, links: Sequence[Link] = ()) -> Subject | None:
-        key = (name, *(link.target for link in links))
-        if key not in known:
-            known[key] = find(name, links)
-        return known[key]
+        key = (name, *[link.target for link in links]) if links else name
+        found = known.get(key, unknown)
+        if found is unknown:
+            found = known[key] = find(name, links)
+        return found
 
     def find(name: str, links: Sequence[Link]) -> Subject | None:
         found = by_registry(name, links)
         if found is not None:
             return found
         for link in links:
-            resolution = resolve_link(index, link)
-            target = subject_of(resolution.target) if resolution.status in _RESOLVED else None
+            target = by_target(link.target)
             if target is not None:
-                return replace(target, text=name)
+                return Subject(name, target.model, target.family)
         found = by_note(name) if name else None
-        return replace(found, text=name) if found is not None else None
+        return Subject(name, found.model, found.family) if found is not None else None
 
     return identify
 
@@ -172,36 +182,31 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
 
     claims = [claim for note in vault.notes
               for claim in extract_claims(note, identify)]
+    reported = claims if selected is None else [c for c in claims if c.file in selected]
     if references is None:
         from kb.models import FAMILIES
 
-        reported = claims if selected is None else [c for c in claims if c.file in selected]
         references = load_references(measurements, ids=models_needed(reported, FAMILIES))
+    groups = [_by_statement(members) for members in same_statements(claims).values() if len(members) > 1]
+    others = _other_notes(groups, selected)
     judged: dict[int, Verdict] = {}
 
     def verdict_on(claim: Claim) -> Verdict:
-        if id(claim) not in judged:
-            judged[id(claim)] = judge(claim, *gather(claim, references))
-        return judged[id(claim)]
+        verdict = judged.get(id(claim))
+        if verdict is None:
+            deciding, beside = gather(claim, references)
+            elsewhere = others.get(id(claim))
+            if elsewhere:       # shown after the evidence's own alternatives
+                beside = (*beside, *elsewhere)
+            verdict = judged[id(claim)] = judge(claim, deciding, beside)
+        return verdict
 
-    groups = [_by_statement(members) for members in same_statements(claims).values() if len(members) > 1]
-    others = _other_notes(groups, selected)
     conflicts = _conflicts(groups, selected, verdict_on)
-
-    verdicts = []
-    for claim in claims:
-        if selected is not None and claim.file not in selected:
-            continue
-        verdict = verdict_on(claim)
-        extra = others.get(id(claim), ())
-        if extra:   # built directly: dataclasses.replace is slow enough to show on a large vault
-            verdict = Verdict(verdict.claim, verdict.verdict, verdict.expected, verdict.evidence,
-                              verdict.alternatives + tuple(extra), verdict.explanation)
-        verdicts.append(verdict)
+    verdicts = [verdict_on(claim) for claim in reported]
 
     diagnostics = [d for d in (*vault.diagnostics, *link_diagnostics(resolutions), *conflicts)
                    if selected is None or d.file in selected]
-    diagnostics.sort(key=lambda d: (d.file, d.line))
+    diagnostics.sort(key=attrgetter("file", "line"))
     summary = {kind: 0 for kind in VERDICTS}
     for verdict in verdicts:
         summary[verdict.verdict] += 1
@@ -222,29 +227,52 @@ def _by_statement(members: list[Claim]) -> dict[tuple, list[Claim]]:
     """Claims about one thing, bucketed by the statement they make (value, precision, hedge)."""
     buckets: dict[tuple, list[Claim]] = {}
     for claim in members:
-        buckets.setdefault((claim.stated.value, claim.stated.step, claim.stated.hedged), []).append(claim)
+        stated = claim.stated
+        key = (stated.value, stated.step, stated.hedged)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = [claim]
+        else:
+            bucket.append(claim)
     return buckets
 
 
-def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, list]:
-    """For each claim, what other notes state about the same thing: one place per other statement."""
-    found: dict[int, list] = {}
+def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, tuple[Evidence, ...]]:
+    """For each claim, what other notes state about the same thing: one place per other statement.
+
+    Each statement is shown by its first place or, when that is in the claim's
+    own file, by its first place in another file (or not at all). Claims in
+    one file get the same tuple, and so do all claims in files holding no
+    first place.
+    """
+    found: dict[int, tuple[Evidence, ...]] = {}
     for buckets in groups:
-        # Each statement's first place, and its first place in another file than that.
-        firsts = []
-        for claims in buckets.values():
-            first = claims[0]
-            second = next((c for c in claims if c.file != first.file), None)
-            firsts.append((first, note_evidence(first), second, note_evidence(second) if second else None))
-        for claims in buckets.values():
+        statements = list(buckets.values())
+        firsts = [claims[0] for claims in statements]
+        shown = [note_evidence(first) for first in firsts]
+        everywhere = tuple(shown[:MAX_PLACES])
+        firsts_in: dict[str, list[int]] = {}
+        for k, first in enumerate(firsts):
+            firsts_in.setdefault(first.file, []).append(k)
+        by_file: dict[str, tuple[Evidence, ...]] = {}
+        for file, ks in firsts_in.items():
+            seconds = [next((c for c in statements[k] if c.file != file), None) if len(statements[k]) > 1 else None
+                       for k in ks]
+            if seconds == [None]:       # the usual case: one statement's first place, none elsewhere
+                k = ks[0]
+                by_file[file] = everywhere if k >= MAX_PLACES else tuple(shown[:k] + shown[k + 1:MAX_PLACES + 1])
+                continue
+            instead = dict(zip(ks, seconds))
+            chosen = [shown[k] if k not in instead else note_evidence(instead[k])
+                      for k in range(len(firsts)) if instead.get(k, True) is not None]
+            by_file[file] = tuple(chosen[:MAX_PLACES])
+        for claims in statements:
             for claim in claims:
                 if selected is not None and claim.file not in selected:
                     continue
-                elsewhere = [evidence if first.file != claim.file else second_evidence
-                             for first, evidence, second, second_evidence in firsts
-                             if first.file != claim.file or second is not None]
+                elsewhere = by_file.get(claim.file, everywhere)
                 if elsewhere:
-                    found[id(claim)] = elsewhere[:MAX_PLACES]
+                    found[id(claim)] = elsewhere
     return found
 
 
@@ -255,6 +283,30 @@ def _disagree(a: Claim, b: Claim) -> bool:
         return gap > unit
     return compare(a.stated, b.stated.value) == "contradicted" and \
         compare(b.stated, a.stated.value) == "contradicted"
+
+
+def _clashes(firsts: list[Claim], verified: list[bool]) -> list[list[int]]:
+    """For each statement (by its first claim), the others it conflicts with, in order.
+
+    `_disagree` is symmetric, so each pair is decided once; its float test is
+    inlined, as a large vault has hundreds of thousands of pairs.
+    """
+    clashes: list[list[int]] = [[] for _ in firsts]
+    stated = [first.stated for first in firsts]
+    for i, a in enumerate(stated):
+        for j in range(i + 1, len(stated)):
+            if verified[i] and verified[j]:
+                continue
+            b = stated[j]
+            gap, unit = abs(a.value - b.value), (b.step if b.step > a.step else a.step)
+            if abs(gap - unit) > 1e-9 * unit:
+                if not gap > unit:
+                    continue
+            elif not _disagree(firsts[i], firsts[j]):
+                continue
+            clashes[i].append(j)
+            clashes[j].append(i)
+    return clashes
 
 
 def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Claim], Verdict]) -> list[Diagnostic]:
@@ -268,23 +320,39 @@ def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Cl
     for buckets in groups:
         if len(buckets) < 2:
             continue
-        verified = {key: verdict_on(claims[0]).verdict == "verified" for key, claims in buckets.items()}
-        clashes = {a: [b for b in buckets if b != a and not (verified[a] and verified[b])
-                       and _disagree(buckets[a][0], buckets[b][0])]
-                   for a in buckets}
-        for a, claims in buckets.items():
+        statements = list(buckets.values())
+        firsts = [claims[0] for claims in statements]
+        clashes = _clashes(firsts, [verdict_on(first).verdict == "verified" for first in firsts])
+        places_of = [[(claim.file, claim.line, claim.stated.text) for claim in claims] for claims in statements]
+        for claims, clashing in zip(statements, clashes):
+            if not clashing:
+                continue
+            # The places stating otherwise, found once for the statement; each claim leaves out its own file's.
+            places = list(dict.fromkeys(chain.from_iterable([places_of[b] for b in clashing])))
+            files = {file for file, _, _ in places}
+            said_elsewhere = None       # the places named to a claim in none of their files
             for claim in claims:
-                if selected is not None and claim.file not in selected:
+                file = claim.file
+                if selected is not None and file not in selected:
                     continue
-                places = list(dict.fromkeys((other.file, other.line, other.stated.text)
-                                            for b in clashes[a] for other in buckets[b] if other.file != claim.file))
-                if not places:
-                    continue
-                named = ", ".join(f"{text} in {file}:{line}" for file, line, text in places[:MAX_PLACES])
-                more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
-                found.append(Diagnostic(claim.file, claim.line, f"{_what(claim)}: {claim.stated.text} here, "
-                                        f"but {named}{more}", code="conflict", severity="warning"))
+                if file not in files:
+                    if said_elsewhere is None:
+                        said_elsewhere = _named(places)
+                    said = said_elsewhere
+                else:
+                    theirs = [place for place in places if place[0] != file]
+                    if not theirs:
+                        continue
+                    said = _named(theirs)
+                found.append(Diagnostic(file, claim.line, f"{_what(claim)}: {claim.stated.text} here, but {said}",
+                                        code="conflict", severity="warning"))
     return found
+
+
+def _named(places: list[tuple[str, int, str]]) -> str:
+    named = ", ".join(f"{text} in {file}:{line}" for file, line, text in places[:MAX_PLACES])
+    more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
+    return named + more
 
 
 def _what(claim: Claim) -> str:

@@ -225,11 +225,11 @@ def note_subject(note: ParsedNote, identify: Identify) -> Subject | None:
         if isinstance(value, str) and value.strip():
             subject = identify(value.strip(), ())
             if subject is not None:
-                return replace(subject, text=note.title)
+                return Subject(note.title, subject.model, subject.family)
     for name in (note.title, *note.aliases):
         subject = identify(name, ())
         if subject is not None:
-            return replace(subject, text=note.title)
+            return Subject(note.title, subject.model, subject.family)
     return None
 
 
@@ -242,26 +242,47 @@ def extract_claims(note: ParsedNote, identify: Identify) -> tuple[Claim, ...]:
     own = note_subject(note, identify)
     claims: list[Claim] = []
     for table in note.tables:
-        claims.extend(_table_claims(note, table, own, identify))
+        _table_claims(note.path, table, own, identify, claims)
     if own is not None:
         claims.extend(_field_claims(note, own, identify))
-    claims.sort(key=lambda c: (c.line, c.column if c.column is not None else -1))
+    claims.sort(key=_position)
     return tuple(claims)
 
 
-def _cell_claims(note: ParsedNote, cell: Cell, subject: Subject, label: Label | None,
-                 identify: Identify) -> Iterable[Claim]:
-    if label is not None:
-        stated = read_value(cell.text, label)
-        if stated is not None:
-            yield Claim(note.path, cell.line, cell.column, subject, label.attribute, stated, cell.text,
-                        dataset=label.dataset)
-    yield from _ratio_claims(note.path, cell.line, cell.column, cell.text, cell.links, subject, identify)
+def _position(claim: Claim) -> tuple[int, int]:
+    return claim.line, claim.column if claim.column is not None else -1
+
+
+@lru_cache(maxsize=65536)
+def _cell_reading(text: str, label_text: str | None) -> tuple[Quantity | None, tuple]:
+    """What a cell states under the header or key `label_text`: its quantity, and its ratio phrases.
+
+    Cached: a vault repeats the same cells under the same headers many times.
+    """
+    label = read_label(label_text) if label_text is not None else None
+    stated = read_value(text, label) if label is not None else None
+    return stated, tuple(read_ratios(text))
+
+
+@lru_cache(maxsize=65536)
+def _unknown(name: str) -> Subject:
+    """A subject neither the registry nor the vault knows, by name (vaults name the same ones often)."""
+    return Subject(name)
+
+
+def _cell_claims(path: str, cell: Cell, subject: Subject, label: Label | None, label_text: str,
+                 identify: Identify, claims: list[Claim]) -> None:
+    stated, ratios = _cell_reading(cell.text, label_text if label is not None else None)
+    if stated is not None:
+        claims.append(Claim(path, cell.line, cell.column, subject, label.attribute, stated, cell.text,
+                            dataset=label.dataset))
+    if ratios:
+        claims.extend(_ratio_claims(path, cell.line, cell.column, cell.text, cell.links, subject, identify, ratios))
 
 
 def _ratio_claims(path: str, line: int, column: int | None, text: str, links: Sequence[Link],
-                  subject: Subject, identify: Identify) -> Iterable[Claim]:
-    for stated, attribute, direction, reference_text in read_ratios(text):
+                  subject: Subject, identify: Identify, ratios=None) -> Iterable[Claim]:
+    for stated, attribute, direction, reference_text in read_ratios(text) if ratios is None else ratios:
         name = plain_name(reference_text)
         reference = identify(name, [link for link in links if link.target and link.target in reference_text])
         yield Claim(path, line, column, subject, "ratio", stated, text,
@@ -289,16 +310,17 @@ def _name_column(table: Table, identify: Identify) -> int | None:
     return None
 
 
-def _table_claims(note: ParsedNote, table: Table, own: Subject | None, identify: Identify) -> Iterable[Claim]:
+def _table_claims(path: str, table: Table, own: Subject | None, identify: Identify, claims: list[Claim]) -> None:
     if _is_key_value(table):
         if own is None:
             return
         for row in table.rows:
             if len(row) < 2:
                 continue
-            label = read_label(row[0].text)
+            key = row[0].text
+            label = read_label(key)
             for cell in row[1:]:
-                yield from _cell_claims(note, cell, own, label, identify)
+                _cell_claims(path, cell, own, label, key, identify, claims)
         return
     labels = {cell.column: read_label(cell.text) for cell in table.header}
     if not any(labels.values()):
@@ -306,6 +328,7 @@ def _table_claims(note: ParsedNote, table: Table, own: Subject | None, identify:
     name_column = _name_column(table, identify)
     if name_column is None:
         return
+    label_texts = {cell.column: cell.text for cell in table.header if labels[cell.column] is not None}
     for row in table.rows:
         if name_column >= len(row):
             continue
@@ -313,10 +336,20 @@ def _table_claims(note: ParsedNote, table: Table, own: Subject | None, identify:
         name = plain_name(name_cell.text)
         if not name or parse_quantity(name) is not None:
             continue
-        subject = identify(name, name_cell.links) or Subject(name)
+        subject = identify(name, name_cell.links) or _unknown(name)
         for cell in row:
-            if cell.column != name_column:
-                yield from _cell_claims(note, cell, subject, labels.get(cell.column), identify)
+            column = cell.column
+            if column == name_column:
+                continue
+            # _cell_claims, inlined: this loop sees most cells of a vault
+            stated, ratios = _cell_reading(cell.text, label_texts.get(column))
+            if stated is not None:
+                label = labels[column]
+                claims.append(Claim(path, cell.line, column, subject, label.attribute, stated, cell.text,
+                                    dataset=label.dataset))
+            if ratios:
+                claims.extend(_ratio_claims(path, cell.line, column, cell.text, cell.links, subject, identify,
+                                            ratios))
 
 
 def _field_claims(note: ParsedNote, own: Subject, identify: Identify) -> Iterable[Claim]:

@@ -25,6 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kb.claims import Claim, Subject
@@ -201,7 +202,15 @@ def models_needed(claims: Iterable[Claim], families: Mapping[str, Any]) -> set[s
 
 def _same(subject: Subject) -> str:
     """Who a claim is about, for comparing notes: the registry id, else the name as written, loosely."""
-    return subject.key or "?" + re.sub(r"[^0-9a-z]+", "", subject.text.casefold())
+    return subject.model or subject.family or _loosely(subject.text)
+
+
+@lru_cache(maxsize=65536)
+def _loosely(name: str) -> str:
+    return "?" + _NOT_ALNUM.sub("", name.casefold())
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def same_statements(claims: Iterable[Claim]) -> dict[tuple, list[Claim]]:
@@ -214,9 +223,9 @@ def same_statements(claims: Iterable[Claim]) -> dict[tuple, list[Claim]]:
     for claim in claims:
         if claim.stated.bound is not None:
             continue
+        reference = claim.ratio_reference
         key = (_same(claim.subject), claim.attribute, claim.ratio_of,
-               _same(claim.ratio_reference) if claim.ratio_reference else None, claim.ratio_direction,
-               claim.dataset)
+               _same(reference) if reference else None, claim.ratio_direction, claim.dataset)
         groups[key].append(claim)
     return groups
 

@@ -22,6 +22,8 @@ it; an accuracy, which is checked as an error, says so: `76.1 (accuracy: error 2
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from typing import TextIO
 
@@ -62,6 +64,77 @@ def to_json(report) -> dict:
         "summary": {kind: report.summary.get(kind, 0) for kind in VERDICTS},
         "diagnostics": [d.to_dict() for d in report.diagnostics],
     }
+
+
+# The string escaping json.dumps(..., ensure_ascii=False) applies, in C.
+_string = json.encoder.encode_basestring
+
+
+def _scalar(value) -> str:
+    """One number, string or null as json.dumps writes it."""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def to_json_text(report) -> str:
+    """`json.dumps(to_json(report), ensure_ascii=False)`, the same text, built directly.
+
+    A large vault's report holds hundreds of thousands of evidence entries, most
+    of them the same few objects shared between claims (a note's figure shown
+    beside every other note's claim about it); each is written out once here
+    and reused, where the dict route builds and encodes it at every use.
+    """
+    try:
+        return _json_text(report)
+    except TypeError:       # a field of an unexpected type: let json decide how it is written
+        return json.dumps(to_json(report), ensure_ascii=False)
+
+
+def _json_text(report) -> str:
+    written: dict[int, str] = {}     # id of an evidence -> its JSON
+
+    def evidence_text(evidence: Evidence) -> str:
+        text = written[id(evidence)] = (
+            f'{{"kind": {_string(evidence.kind)}, "value": {_scalar(evidence.value)}, '
+            f'"subject": {_string(evidence.subject)}, "source": {_string(evidence.source)}, '
+            f'"detail": {_string(evidence.detail)}}}')
+        return text
+
+    def list_text(evidences: tuple[Evidence, ...]) -> str:
+        texts = list(map(written.get, map(id, evidences)))
+        if None in texts:
+            texts = [text or evidence_text(evidence) for text, evidence in zip(texts, evidences)]
+        return ", ".join(texts)
+
+    parts = ['{"claims": [']
+    separator = ""
+    for verdict in report.verdicts:
+        claim = verdict.claim
+        evidence = verdict.evidence
+        if evidence is not None:
+            evidence = written.get(id(evidence)) or evidence_text(evidence)
+        parts.append(
+            f'{separator}{{"file": {_string(claim.file)}, "line": {_scalar(claim.line)}, '
+            f'"subject": {_string(claim.subject.text)}, "attribute": {_string(claim.attribute)}, '
+            f'"stated": {_string(stated(claim))}, "verdict": {_string(verdict.verdict)}, '
+            f'"expected": {_scalar(verdict.expected)}, "evidence": {evidence or "null"}, '
+            f'"alternatives": [{list_text(verdict.alternatives)}]}}')
+        separator = ", "
+    summary = ", ".join(f"{_string(kind)}: {_scalar(report.summary.get(kind, 0))}" for kind in VERDICTS)
+    parts.append(f'], "summary": {{{summary}}}, "diagnostics": [')
+    separator = ""
+    for d in report.diagnostics:
+        parts.append(f'{separator}{{"file": {_string(d.file)}, "line": {_scalar(d.line)}, "code": {_string(d.code)}, '
+                     f'"severity": {_string(d.severity)}, "message": {_string(d.message)}}}')
+        separator = ", "
+    parts.append("]}")
+    return "".join(parts)
 
 
 def describe_evidence(verdict: Verdict) -> str:
@@ -113,4 +186,4 @@ def to_text(report, *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["describe_evidence", "summary_line", "to_json", "to_text", "use_colour", "verdict_dict"]
+__all__ = ["describe_evidence", "summary_line", "to_json", "to_json_text", "to_text", "use_colour", "verdict_dict"]

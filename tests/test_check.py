@@ -295,3 +295,75 @@ def test_a_family_flops_bound_is_checked_in_each_convention():
     verdicts = check_vault(vault, resolutions=(), references=refs, identify=registry_identify()).verdicts
     assert [(v.verdict, v.expected, v.evidence.detail.split(" at")[0]) for v in verdicts] == [
         ("verified", 4_089_184_256, "multiply-adds"), ("contradicted", 4_089_184_256, "multiply-adds")]
+
+
+def random_vault(seed: int, count: int = 25):
+    """Notes that state figures about a few architectures, known and unknown, often disagreeing."""
+    import random
+
+    rng = random.Random(seed)
+    names = ("ResNet-152", "VGGNet", "DenseNet-121", "Foo Net", "foo-net", "ResNet")
+    notes = []
+    for i in range(count):
+        rows = [(rng.choice(names), rng.choice(("", "16", "19", "152", "~150", "over 100", str(rng.randint(1, 9)))),
+                 rng.choice(("", "4.5%", "5.71%", "6.2%", "4.49%")), rng.choice(("", "60M", "8.0M", "7M", "60.2M")))
+                for _ in range(rng.randint(1, 5))]
+        folder = rng.choice(("", "a/", "b/"))
+        notes.append(ParsedNote(path=f"{folder}N{i}.md", title=f"N{i}", tables=(
+            table(3, ("Model", "Layers", "Top-5 error", "Params"), *rows),)))
+    return notes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_other_notes_and_conflicts_follow_their_definitions(seed):
+    """Checked against the definitions, spelled out claim by claim on random vaults."""
+    from kb.check import MAX_PLACES, _disagree
+    from kb.evidence import same_statements
+
+    report = check(*random_vault(seed))
+    claims = [v.claim for v in report.verdicts]
+    kind = {id(v.claim): v.verdict for v in report.verdicts}
+    expected_alternatives, expected_conflicts = {}, []
+    for members in same_statements(claims).values():
+        if len(members) < 2:
+            continue
+        buckets = {}
+        for claim in members:
+            buckets.setdefault((claim.stated.value, claim.stated.step, claim.stated.hedged), []).append(claim)
+        for key, bucket in buckets.items():
+            for claim in bucket:
+                # each statement, by its first place outside the claim's file
+                shown = [next((c for c in other if c.file != claim.file), None) for other in buckets.values()]
+                shown = [(c.stated.value, f"{c.file}:{c.line}") for c in shown if c is not None][:MAX_PLACES]
+                if shown:
+                    expected_alternatives[id(claim)] = shown
+                verified = kind[id(bucket[0])] == "verified"
+                places = list(dict.fromkeys(
+                    (o.file, o.line, o.stated.text) for k, other in buckets.items() if k != key
+                    and not (verified and kind[id(other[0])] == "verified") and _disagree(bucket[0], other[0])
+                    for o in other if o.file != claim.file))
+                if places:
+                    named = ", ".join(f"{text} in {file}:{line}" for file, line, text in places[:MAX_PLACES])
+                    more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
+                    expected_conflicts.append((claim.file, claim.line, f"{claim.stated.text} here, but {named}{more}"))
+    for verdict in report.verdicts:
+        notes = [(e.value, e.source) for e in verdict.alternatives if e.kind == "note"]
+        assert notes == expected_alternatives.get(id(verdict.claim), [])
+    conflicts = [(d.file, d.line, d.message.split(": ", 1)[1]) for d in report.diagnostics if d.code == "conflict"]
+    assert sorted(conflicts) == sorted(expected_conflicts)
+    assert expected_conflicts
+
+
+def test_json_text_is_the_json_modules_text_of_the_report():
+    import json
+
+    from kb.report import to_json, to_json_text
+    from kb.verdicts import Evidence, Verdict
+
+    for report in (check(RESNET), check(*random_vault(1, 30))):
+        assert to_json_text(report) == json.dumps(to_json(report), ensure_ascii=False)
+    # values json writes its own way (an int where a float is usual, a NaN, text outside ASCII)
+    report = check(RESNET)
+    odd = Verdict(report.verdicts[0].claim, "verified", 152, Evidence("measured", float("nan"), "résnet", "→", ""))
+    report = type(report)((odd, *report.verdicts[1:]), report.diagnostics, report.summary)
+    assert to_json_text(report) == json.dumps(to_json(report), ensure_ascii=False)

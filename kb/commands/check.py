@@ -57,17 +57,20 @@ def target(path: str, vault: str | None) -> tuple[Path, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from kb.check import check_vault, collector_paused, watch_vault
-    from kb.report import to_json, to_text, use_colour
+    from kb.report import to_json, to_json_text, to_text, use_colour
     from kb.vault import load_vault
 
     root, only = target(args.path, args.vault)
 
     def show(report) -> None:
         if args.format == "json":
-            # Indented for a person at a terminal; compact for a program (json's C encoder
-            # handles only the compact form, seconds faster on a large vault), in one write.
-            indent = 2 if sys.stdout.isatty() else None
-            sys.stdout.write(json.dumps(to_json(report), indent=indent, ensure_ascii=False) + "\n")
+            # Indented for a person at a terminal; compact for a program, written by
+            # kb.report directly (seconds faster than the json module on a large vault).
+            if sys.stdout.isatty():
+                sys.stdout.write(json.dumps(to_json(report), indent=2, ensure_ascii=False))
+            else:
+                sys.stdout.write(to_json_text(report))
+            sys.stdout.write("\n")
         else:
             sys.stdout.write(to_text(report, colour=use_colour(sys.stdout)))
         sys.stdout.flush()
