@@ -32,14 +32,17 @@ import sys
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from kb import atomic
 from kb.cache import cache_dir
 from kb.diagnostics import Diagnostic
-from kb.lineage import Lineage, LineageEdge, StatedYear
 from kb.resolve import Index, Resolution
+
+if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs neither (nor networkx)
+    import networkx as nx
+
+    from kb.lineage import Lineage
 
 _MAGIC = b"kb-graph-snapshot 2\n"
 _DIGEST_SIZE = 32
@@ -147,7 +150,7 @@ def _code_fingerprint() -> bytes:
     if _sources_digest is None:
         import kb
 
-        digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}|{nx.__version__}".encode())
+        digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}".encode())
         package = Path(kb.__file__).parent
         for name in _SOURCES:
             for source in sorted((package / name).glob("*.py")) if (package / name).is_dir() else [package / name]:
@@ -170,8 +173,6 @@ def _code_fingerprint() -> bytes:
 # note's links, so loaded resolutions hold the loaded notes' own Link objects.
 
 _RESOLUTION_REST = attrgetter(*(f.name for f in fields(Resolution) if f.name not in ("source", "link")))
-_EDGE = attrgetter(*(f.name for f in fields(LineageEdge)))
-_YEAR = attrgetter(*(f.name for f in fields(StatedYear)))
 _DIAGNOSTIC = attrgetter(*(f.name for f in fields(Diagnostic)))
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
@@ -195,6 +196,11 @@ def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]
 
 
 def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
+    import networkx
+
+    from kb.lineage import LineageEdge, StatedYear
+
+    edge, year = (attrgetter(*(f.name for f in fields(cls))) for cls in (LineageEdge, StatedYear))
     frontmatters = {}
     for node, data in graph.nodes(data=True):
         if data.get("kind") == "note":
@@ -205,12 +211,18 @@ def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
     finally:
         for node, frontmatter in frontmatters.items():
             graph.nodes[node]["frontmatter"] = frontmatter
-    return ((list(map(_EDGE, lineage.edges)), {node: _YEAR(year) for node, year in lineage.years.items()},
-             list(map(_DIAGNOSTIC, lineage.diagnostics))), pickled)
+    return ((list(map(edge, lineage.edges)), {node: year(stated) for node, stated in lineage.years.items()},
+             list(map(_DIAGNOSTIC, lineage.diagnostics))), networkx.__version__, pickled)
 
 
 def _decode_graph(vault, encoded: tuple) -> tuple[Lineage, nx.MultiDiGraph]:
-    (edges, years, diagnostics), pickled = encoded
+    import networkx
+
+    from kb.lineage import Lineage, LineageEdge, StatedYear
+
+    (edges, years, diagnostics), version, pickled = encoded
+    if version != networkx.__version__:     # a graph pickled by another networkx
+        raise ValueError(f"graph written by networkx {version}")
     lineage = Lineage(tuple(LineageEdge(*edge) for edge in edges),
                       {node: StatedYear(*year) for node, year in years.items()},
                       tuple(Diagnostic(*d) for d in diagnostics))
