@@ -63,18 +63,6 @@ def vault_graph(vault) -> VaultGraph:
     return VaultGraph(vault, index, resolutions, lineage, graph)
 
 
-def vault_links(vault) -> tuple[Index, tuple[Resolution, ...]]:
-    """Index and resolve a loaded vault: all `kb check` needs, from the snapshot when it matches."""
-    with paused_gc():
-        links = snapshot.load_links(vault)
-    if links is not None:
-        return links
-    index = build_index(vault)
-    resolutions = resolve_vault(vault, index)
-    snapshot.save(vault, index, resolutions)
-    return index, resolutions
-
-
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
                 index: Index | None = None) -> nx.MultiDiGraph:
     """The graph of a loaded vault and its resolved links (lineage is inferred unless given)."""

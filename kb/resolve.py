@@ -305,6 +305,21 @@ def resolve_vault(vault, index: Index | None = None) -> tuple[Resolution, ...]:
                      for link in sorted(note.links, key=by_line))
 
 
+def vault_links(vault) -> tuple[Index, tuple[Resolution, ...]]:
+    """`build_index` and `resolve_vault`, or their snapshot when the vault is unchanged (see
+    `kb.snapshot`): what `kb check` needs of the graph stages."""
+    from kb import snapshot
+
+    with paused_gc():
+        links = snapshot.load_links(vault)
+    if links is not None:
+        return links
+    index = build_index(vault)
+    resolutions = resolve_vault(vault, index)
+    snapshot.save(vault, index, resolutions)
+    return index, resolutions
+
+
 def diagnostics(resolutions: Iterable[Resolution]) -> tuple[Diagnostic, ...]:
     """One diagnostic per unresolved, ambiguous or doubtful link, and per missing anchor."""
     found = []
