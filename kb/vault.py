@@ -194,9 +194,12 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
             stat_key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
             entry = cached.get(rel)
             if entry is not None and entry[1] == stat_key:
-                notes.append(_decode(entry[2]))
-                entries.append([rel, entry[0], stat_key, entry[2]])
-                continue
+                note = _decoded(entry[2])
+                if note is not None:
+                    notes.append(note)
+                    entries.append([rel, entry[0], stat_key, entry[2]])
+                    continue
+                entry = None
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError as error:
@@ -208,8 +211,9 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
         if now - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
             stat_key = None     # written just now: a second write within the clock's tick could keep this stat
         changed = changed or entry is None or entry[1] != stat_key
-        if entry is not None and entry[0] == content_hash:
-            notes.append(_decode(entry[2]))
+        note = _decoded(entry[2]) if entry is not None and entry[0] == content_hash else None
+        if note is not None:
+            notes.append(note)
             entries.append([rel, content_hash, stat_key, entry[2]])
         else:
             todo.append((len(notes), data, rel, content_hash))
@@ -224,6 +228,14 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
                 entry[3] = _encode(note)
         _write_cache(cache_file, entries)
     return notes, len(todo)
+
+
+def _decoded(encoding: bytes) -> ParsedNote | None:
+    """A cached note, or None when its entry cannot be decoded (then it is parsed again)."""
+    try:
+        return _decode(encoding)
+    except Exception:   # an entry that passed the cache's checks yet fails is not trusted either
+        return None
 
 
 def _parse(data: bytes, rel: str, content_hash: str) -> ParsedNote:

@@ -240,6 +240,22 @@ def test_note_written_just_before_a_load_is_read_again_next_time(tmp_path, cache
     assert len(parse_calls) == 3                # read and hashed, not parsed
 
 
+def test_cache_entry_that_cannot_be_decoded_is_parsed_again(tmp_path, cache, parse_calls, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    expected = load_vault(root).notes
+    real = kb.vault._decode
+
+    def failing_for_b(encoding):
+        note = real(encoding)
+        if note.path == "sub/B.md":
+            raise ValueError("bad entry")
+        return note
+
+    monkeypatch.setattr(kb.vault, "_decode", failing_for_b)
+    assert load_vault(root).notes == expected
+    assert parse_calls[3:] == ["sub/B.md"]
+
+
 REPO = Path(__file__).resolve().parent.parent
 CACHED_VAULTS = [REPO / "notes", REPO / "tests" / "vaults" / "lineage", REPO / "tests" / "check_vaults" / "forms",
                  REPO / "tests" / "parse_corpus"]
