@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
-from kb.evidence import References, gather, models_needed, note_evidence, same_statements
+from kb.evidence import References, gather, models_needed, note_evidence, statement_about
 from kb.parse.note import Link, ParsedNote
 from kb.verdicts import VERDICTS, Evidence, Verdict, compare, judge
 
@@ -187,22 +188,26 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
         from kb.models import FAMILIES
 
         references = load_references(measurements, ids=models_needed(reported, FAMILIES))
-    groups = [_by_statement(members) for members in same_statements(claims).values() if len(members) > 1]
-    others = _other_notes(groups, selected)
-    judged: dict[int, Verdict] = {}
+    # Claims are handled by their position in `claims` from here on: lists indexed by
+    # position cost less than dicts keyed by id() at a hundred thousand claims.
+    groups = _statement_groups(claims)
+    elsewhere = _other_notes(claims, groups, selected)
+    judged: list[Verdict | None] = [None] * len(claims)
 
-    def verdict_on(claim: Claim) -> Verdict:
-        verdict = judged.get(id(claim))
+    def verdict_at(position: int) -> Verdict:
+        verdict = judged[position]
         if verdict is None:
+            claim = claims[position]
             deciding, beside = gather(claim, references)
-            elsewhere = others.get(id(claim))
-            if elsewhere:       # shown after the evidence's own alternatives
-                beside = (*beside, *elsewhere)
-            verdict = judged[id(claim)] = judge(claim, deciding, beside)
+            shown = elsewhere[position]
+            if shown:           # after the evidence's own alternatives
+                beside = [*beside, *shown] if beside else shown
+            verdict = judged[position] = judge(claim, deciding, beside)
         return verdict
 
-    conflicts = _conflicts(groups, selected, verdict_on)
-    verdicts = [verdict_on(claim) for claim in reported]
+    conflicts = _conflicts(claims, groups, selected, verdict_at)
+    verdicts = [verdict_at(position) for position, claim in enumerate(claims)
+                if selected is None or claim.file in selected]
 
     diagnostics = [d for d in (*vault.diagnostics, *link_diagnostics(resolutions), *conflicts)
                    if selected is None or d.file in selected]
@@ -223,21 +228,33 @@ def _selected(vault, only) -> frozenset[str] | None:
 MAX_PLACES = 5      # other notes named per claim; a vault may repeat one figure in thousands
 
 
-def _by_statement(members: list[Claim]) -> dict[tuple, list[Claim]]:
-    """Claims about one thing, bucketed by the statement they make (value, precision, hedge)."""
-    buckets: dict[tuple, list[Claim]] = {}
-    for claim in members:
-        stated = claim.stated
-        key = (stated.value, stated.step, stated.hedged)
-        bucket = buckets.get(key)
-        if bucket is None:
-            buckets[key] = [claim]
-        else:
-            bucket.append(claim)
-    return buckets
+def _statement_groups(claims: Sequence[Claim]) -> list[list[list[int]]]:
+    """The claims about one thing (as `kb.evidence.same_statements` groups them), each group
+    bucketed by the statement its claims make (value, precision, hedge): positions in `claims`,
+    in order. Groups of a single claim are left out."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for position, about in enumerate(map(statement_about, claims)):
+        if about is not None:
+            groups[about].append(position)
+    bucketed = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        buckets: dict[tuple, list[int]] = {}
+        for position in members:
+            stated = claims[position].stated
+            statement = (stated.value, stated.step, stated.hedged)
+            bucket = buckets.get(statement)
+            if bucket is None:
+                buckets[statement] = [position]
+            else:
+                bucket.append(position)
+        bucketed.append(list(buckets.values()))
+    return bucketed
 
 
-def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, tuple[Evidence, ...]]:
+def _other_notes(claims: Sequence[Claim], groups: list[list[list[int]]],
+                 selected: frozenset[str] | None) -> list[tuple[Evidence, ...] | None]:
     """For each claim, what other notes state about the same thing: one place per other statement.
 
     Each statement is shown by its first place or, when that is in the claim's
@@ -245,10 +262,9 @@ def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, tuple[Evi
     one file get the same tuple, and so do all claims in files holding no
     first place.
     """
-    found: dict[int, tuple[Evidence, ...]] = {}
-    for buckets in groups:
-        statements = list(buckets.values())
-        firsts = [claims[0] for claims in statements]
+    found: list[tuple[Evidence, ...] | None] = [None] * len(claims)
+    for statements in groups:
+        firsts = [claims[bucket[0]] for bucket in statements]
         shown = [note_evidence(first) for first in firsts]
         everywhere = tuple(shown[:MAX_PLACES])
         firsts_in: dict[str, list[int]] = {}
@@ -256,8 +272,8 @@ def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, tuple[Evi
             firsts_in.setdefault(first.file, []).append(k)
         by_file: dict[str, tuple[Evidence, ...]] = {}
         for file, ks in firsts_in.items():
-            seconds = [next((c for c in statements[k] if c.file != file), None) if len(statements[k]) > 1 else None
-                       for k in ks]
+            seconds = [next((claims[p] for p in statements[k] if claims[p].file != file), None)
+                       if len(statements[k]) > 1 else None for k in ks]
             if seconds == [None]:       # the usual case: one statement's first place, none elsewhere
                 k = ks[0]
                 by_file[file] = everywhere if k >= MAX_PLACES else tuple(shown[:k] + shown[k + 1:MAX_PLACES + 1])
@@ -266,13 +282,14 @@ def _other_notes(groups, selected: frozenset[str] | None) -> dict[int, tuple[Evi
             chosen = [shown[k] if k not in instead else note_evidence(instead[k])
                       for k in range(len(firsts)) if instead.get(k, True) is not None]
             by_file[file] = tuple(chosen[:MAX_PLACES])
-        for claims in statements:
-            for claim in claims:
-                if selected is not None and claim.file not in selected:
+        for bucket in statements:
+            for position in bucket:
+                file = claims[position].file
+                if selected is not None and file not in selected:
                     continue
-                elsewhere = by_file.get(claim.file, everywhere)
-                if elsewhere:
-                    found[id(claim)] = elsewhere
+                places = by_file.get(file, everywhere)
+                if places:
+                    found[position] = places
     return found
 
 
@@ -309,7 +326,8 @@ def _clashes(firsts: list[Claim], verified: list[bool]) -> list[list[int]]:
     return clashes
 
 
-def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Claim], Verdict]) -> list[Diagnostic]:
+def _conflicts(claims: Sequence[Claim], groups: list[list[list[int]]], selected: frozenset[str] | None,
+               verdict_at: Callable[[int], Verdict]) -> list[Diagnostic]:
     """Claims that other notes state otherwise, with values neither of which admits the other.
 
     Two different values that the evidence verifies both are no conflict: error
@@ -317,21 +335,21 @@ def _conflicts(groups, selected: frozenset[str] | None, verdict_on: Callable[[Cl
     variant. One diagnostic per claim, naming the places that state it otherwise.
     """
     found = []
-    for buckets in groups:
-        if len(buckets) < 2:
+    for statements in groups:
+        if len(statements) < 2:
             continue
-        statements = list(buckets.values())
-        firsts = [claims[0] for claims in statements]
-        clashes = _clashes(firsts, [verdict_on(first).verdict == "verified" for first in firsts])
-        places_of = [[(claim.file, claim.line, claim.stated.text) for claim in claims] for claims in statements]
-        for claims, clashing in zip(statements, clashes):
+        firsts = [claims[bucket[0]] for bucket in statements]
+        clashes = _clashes(firsts, [verdict_at(bucket[0]).verdict == "verified" for bucket in statements])
+        places_of = [[(claims[p].file, claims[p].line, claims[p].stated.text) for p in bucket] for bucket in statements]
+        for bucket, clashing in zip(statements, clashes):
             if not clashing:
                 continue
             # The places stating otherwise, found once for the statement; each claim leaves out its own file's.
             places = list(dict.fromkeys(chain.from_iterable([places_of[b] for b in clashing])))
             files = {file for file, _, _ in places}
             said_elsewhere = None       # the places named to a claim in none of their files
-            for claim in claims:
+            for position in bucket:
+                claim = claims[position]
                 file = claim.file
                 if selected is not None and file not in selected:
                     continue

@@ -214,20 +214,26 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def same_statements(claims: Iterable[Claim]) -> dict[tuple, list[Claim]]:
-    """Claims grouped by what they are about (subject, attribute, compared-with, benchmark).
-
-    Architectures the registry does not know are grouped by name, so two notes
-    disagreeing about one are found too. Bounds state no single value and are left out.
-    """
+    """Claims grouped by what they are about (`statement_about`), in order."""
     groups: dict[tuple, list[Claim]] = defaultdict(list)
     for claim in claims:
-        if claim.stated.bound is not None:
-            continue
-        reference = claim.ratio_reference
-        key = (_same(claim.subject), claim.attribute, claim.ratio_of,
-               _same(reference) if reference else None, claim.ratio_direction, claim.dataset)
-        groups[key].append(claim)
+        about = statement_about(claim)
+        if about is not None:
+            groups[about].append(claim)
     return groups
+
+
+def statement_about(claim: Claim) -> tuple | None:
+    """What a claim states a value of, for comparing notes: (subject, attribute, compared-with, benchmark).
+
+    Architectures the registry does not know are told by name, so two notes
+    disagreeing about one are found too. None for a bound, which states no single value.
+    """
+    if claim.stated.bound is not None:
+        return None
+    subject, reference = claim.subject, claim.ratio_reference
+    return (subject.model or subject.family or _loosely(subject.text), claim.attribute, claim.ratio_of,
+            _same(reference) if reference else None, claim.ratio_direction, claim.dataset)
 
 
 def note_evidence(claim: Claim) -> Evidence:
