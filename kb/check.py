@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 
@@ -274,7 +273,7 @@ def _other_notes(claims: Sequence[Claim], groups: list[list[list[int]]],
         for file, ks in firsts_in.items():
             seconds = [next((claims[p] for p in statements[k] if claims[p].file != file), None)
                        if len(statements[k]) > 1 else None for k in ks]
-            if seconds == [None]:       # the usual case: one statement's first place, none elsewhere
+            if len(ks) == 1 and seconds[0] is None:     # the usual case: one first place, no other place
                 k = ks[0]
                 by_file[file] = everywhere if k >= MAX_PLACES else tuple(shown[:k] + shown[k + 1:MAX_PLACES + 1])
                 continue
@@ -309,13 +308,13 @@ def _clashes(firsts: list[Claim], verified: list[bool]) -> list[list[int]]:
     inlined, as a large vault has hundreds of thousands of pairs.
     """
     clashes: list[list[int]] = [[] for _ in firsts]
-    stated = [first.stated for first in firsts]
-    for i, a in enumerate(stated):
-        for j in range(i + 1, len(stated)):
-            if verified[i] and verified[j]:
+    values = [first.stated.value for first in firsts]
+    steps = [first.stated.step for first in firsts]
+    for i, (value, step, sure) in enumerate(zip(values, steps, verified)):
+        for j in range(i + 1, len(firsts)):
+            if sure and verified[j]:
                 continue
-            b = stated[j]
-            gap, unit = abs(a.value - b.value), (b.step if b.step > a.step else a.step)
+            gap, unit = abs(value - values[j]), (steps[j] if steps[j] > step else step)
             if abs(gap - unit) > 1e-9 * unit:
                 if not gap > unit:
                     continue
@@ -340,12 +339,22 @@ def _conflicts(claims: Sequence[Claim], groups: list[list[list[int]]], selected:
             continue
         firsts = [claims[bucket[0]] for bucket in statements]
         clashes = _clashes(firsts, [verdict_at(bucket[0]).verdict == "verified" for bucket in statements])
-        places_of = [[(claims[p].file, claims[p].line, claims[p].stated.text) for p in bucket] for bucket in statements]
+        # Each statement's places, as a message names them: written once, named to several claims.
+        places_of = []
+        for bucket in statements:
+            places = {}
+            for position in bucket:
+                claim = claims[position]
+                places[claim.file, claim.line, claim.stated.text] = f"{claim.stated.text} in {claim.file}:{claim.line}"
+            places_of.append(places)
         for bucket, clashing in zip(statements, clashes):
             if not clashing:
                 continue
-            # The places stating otherwise, found once for the statement; each claim leaves out its own file's.
-            places = list(dict.fromkeys(chain.from_iterable([places_of[b] for b in clashing])))
+            # The places stating otherwise, each once, found once for the statement;
+            # each claim leaves out its own file's.
+            places = {}
+            for other in clashing:
+                places.update(places_of[other])
             files = {file for file, _, _ in places}
             said_elsewhere = None       # the places named to a claim in none of their files
             for position in bucket:
@@ -355,10 +364,10 @@ def _conflicts(claims: Sequence[Claim], groups: list[list[list[int]]], selected:
                     continue
                 if file not in files:
                     if said_elsewhere is None:
-                        said_elsewhere = _named(places)
+                        said_elsewhere = _named(list(places.values()))
                     said = said_elsewhere
                 else:
-                    theirs = [place for place in places if place[0] != file]
+                    theirs = [named for (where, _, _), named in places.items() if where != file]
                     if not theirs:
                         continue
                     said = _named(theirs)
@@ -367,10 +376,9 @@ def _conflicts(claims: Sequence[Claim], groups: list[list[list[int]]], selected:
     return found
 
 
-def _named(places: list[tuple[str, int, str]]) -> str:
-    named = ", ".join(f"{text} in {file}:{line}" for file, line, text in places[:MAX_PLACES])
+def _named(places: list[str]) -> str:
     more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
-    return named + more
+    return ", ".join(places[:MAX_PLACES]) + more
 
 
 def _what(claim: Claim) -> str:

@@ -74,7 +74,10 @@ class Subject:
         return self.model or self.family
 
 
-@dataclass(frozen=True, slots=True)
+# Read-only, but not declared frozen: a frozen dataclass takes several times as long to
+# build (see kb.parse.note), and a large vault makes a claim per table cell. Hashable
+# by value all the same, as a frozen one is.
+@dataclass(slots=True, unsafe_hash=True)
 class Claim:
     file: str                       # relative to the vault, POSIX
     line: int

@@ -39,7 +39,8 @@ VERDICTS: tuple[VerdictKind, ...] = ("verified", "approximate", "contradicted", 
 _RANK = {kind: rank for rank, kind in enumerate(VERDICTS)}
 
 
-@dataclass(frozen=True, slots=True)
+# Evidence and verdicts are read-only, but not declared frozen, for the reason kb.claims.Claim is not.
+@dataclass(slots=True, unsafe_hash=True)
 class Evidence:
     kind: EvidenceKind
     value: float
@@ -48,7 +49,7 @@ class Evidence:
     detail: str = ""                # protocol, split, convention ("10-crop, val", "multiply-adds")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Verdict:
     claim: Claim
     verdict: VerdictKind
