@@ -8,7 +8,10 @@ from typing import Literal
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True, slots=True)
+# Read-only, but not declared frozen: a frozen dataclass takes several times as long to
+# build (see kb.parse.note), and a large vault's check makes one per conflicting claim.
+# Hashable by value all the same, as a frozen one is.
+@dataclass(slots=True, unsafe_hash=True)
 class Diagnostic:
     """One finding a user can act on: where, what was expected, what was found.
 

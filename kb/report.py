@@ -90,13 +90,19 @@ def to_json_text(report) -> str:
     beside every other note's claim about it); each is written out once here
     and reused, where the dict route builds and encodes it at every use.
     """
+    return "".join(json_text_parts(report))
+
+
+def json_text_parts(report) -> list[str]:
+    """`to_json_text(report)` in pieces, to be joined or written one after another
+    (a large report need not be held twice, as pieces and as one string)."""
     try:
-        return _json_text(report)
+        return _json_parts(report)
     except TypeError:       # a field of an unexpected type: let json decide how it is written
-        return json.dumps(to_json(report), ensure_ascii=False)
+        return [json.dumps(to_json(report), ensure_ascii=False)]
 
 
-def _json_text(report) -> str:
+def _json_parts(report) -> list[str]:
     written: dict[int, str] = {}     # id of an evidence -> its JSON
 
     def evidence_text(evidence: Evidence) -> str:
@@ -134,7 +140,7 @@ def _json_text(report) -> str:
                      f'"severity": {_string(d.severity)}, "message": {_string(d.message)}}}')
         separator = ", "
     parts.append("]}")
-    return "".join(parts)
+    return parts
 
 
 def describe_evidence(verdict: Verdict) -> str:
@@ -186,4 +192,4 @@ def to_text(report, *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["describe_evidence", "summary_line", "to_json", "to_json_text", "to_text", "use_colour", "verdict_dict"]
+__all__ = ["describe_evidence", "summary_line", "json_text_parts", "to_json", "to_json_text", "to_text", "use_colour", "verdict_dict"]

@@ -57,7 +57,7 @@ def target(path: str, vault: str | None) -> tuple[Path, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from kb.check import check_vault, collector_paused, watch_vault
-    from kb.report import to_json, to_json_text, to_text, use_colour
+    from kb.report import json_text_parts, to_json, to_text, use_colour
     from kb.vault import load_vault
 
     root, only = target(args.path, args.vault)
@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
             if sys.stdout.isatty():
                 sys.stdout.write(json.dumps(to_json(report), indent=2, ensure_ascii=False))
             else:
-                sys.stdout.write(to_json_text(report))
+                parts = json_text_parts(report)
+                for start in range(0, len(parts), 4096):    # in pieces of a megabyte or so
+                    sys.stdout.write("".join(parts[start:start + 4096]))
             sys.stdout.write("\n")
         else:
             sys.stdout.write(to_text(report, colour=use_colour(sys.stdout)))
