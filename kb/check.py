@@ -377,6 +377,7 @@ def _conflicts(claims: Sequence[Claim], groups: list[list[list[int]]], selected:
 
 
 def _named(places: list[str]) -> str:
+    """The first few places, as a message names them, and how many more there are."""
     more = f" and {len(places) - MAX_PLACES} more" if len(places) > MAX_PLACES else ""
     return ", ".join(places[:MAX_PLACES]) + more
 

@@ -192,4 +192,5 @@ def to_text(report, *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["describe_evidence", "summary_line", "json_text_parts", "to_json", "to_json_text", "to_text", "use_colour", "verdict_dict"]
+__all__ = ["describe_evidence", "json_text_parts", "summary_line", "to_json", "to_json_text", "to_text", "use_colour",
+           "verdict_dict"]
