@@ -137,3 +137,19 @@ def test_links_section_alone_serves_the_links_and_not_the_graph(tmp_path, cache,
     runs = len(computed)
     same_stages(vault_graph(again), fresh)
     assert len(computed) == runs + 1
+
+
+def test_vault_links_come_from_the_snapshot_once_the_vault_is_unchanged(tmp_path, cache, monkeypatch):
+    from kb import resolve
+
+    root = REPO / "notes"
+    fresh_index = resolve.build_index(load_vault(root, use_cache=False))
+    fresh = resolve.resolve_vault(load_vault(root, use_cache=False), fresh_index)
+    resolved = []
+    real = resolve.resolve_vault
+    monkeypatch.setattr(resolve, "resolve_vault", lambda *args: resolved.append(1) or real(*args))
+    for _ in range(3):
+        index, resolutions = resolve.vault_links(load_vault(root))
+        assert [(r.source, r.link.line, r.target, r.status) for r in resolutions] == \
+            [(r.source, r.link.line, r.target, r.status) for r in fresh]
+    assert len(resolved) == 2                  # parsed, then unchanged (writes it), then loaded
