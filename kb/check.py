@@ -171,11 +171,12 @@ def check_vault(vault, *, resolutions=None, measurements=None, only=None,
 
 
 def _check(vault, resolutions, measurements, only, references, identify) -> CheckReport:
-    from kb.resolve import build_index, diagnostics as link_diagnostics, resolve_vault
+    from kb.resolve import build_index, diagnostics as link_diagnostics, vault_links
 
-    index = build_index(vault)
     if resolutions is None:
-        resolutions = resolve_vault(vault, index)
+        index, resolutions = vault_links(vault)     # from the snapshot when the vault is unchanged
+    else:
+        index = build_index(vault)
     if identify is None:
         identify = vault_identify(vault, index)
     selected = _selected(vault, only)
