@@ -1,3 +1,3 @@
-from kb.cli import main
+from kb.cli import run
 
-raise SystemExit(main())
+run()

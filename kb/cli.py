@@ -7,9 +7,12 @@ anything `--strict` turns into a failure); 2 usage error or unusable input.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import pkgutil
 import sys
+from typing import NoReturn
 
 import kb
 from kb import commands
@@ -52,5 +55,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+def run() -> NoReturn:
+    """The `kb` command (`python -m kb` too): `main`, then `leave`."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` without freeing its objects one by one.
+
+    After a check of 10,000 notes millions of objects are alive, and the
+    interpreter's own exit frees each of them: about a second, spent after
+    the report is out. Exit handlers still run (they remove temporary folders
+    and flush logs) and the output is flushed; then the process ends at once,
+    as large Python services end their workers (`os._exit`).
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe or stream: nothing more to write
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

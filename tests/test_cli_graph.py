@@ -174,3 +174,26 @@ def test_python_dash_m_kb_smoke(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["orphans"] == ["people/Yann.md"]
+
+
+def test_command_ends_with_its_exit_code_all_output_written_and_exit_handlers_run(tmp_path):
+    """`kb` leaves without freeing its objects (kb.cli.leave): nothing written may be lost."""
+    script = tmp_path / "run_kb.py"
+    marker = tmp_path / "exit-handler-ran"
+    script.write_text(
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+        "sys.argv = ['kb', *sys.argv[1:]]\n"
+        "from kb.cli import run\n"
+        "run()\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO), KB_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(script), "check", str(REPO / "notes"), "--format", "json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 1, done.stderr           # the seed's contradicted claim
+    report = json.loads(done.stdout)                   # complete: parses to the end
+    assert sum(report["summary"].values()) == len(report["claims"]) > 100
+    assert marker.exists()
+    # a reader that stops early: no traceback, and the process still ends
+    shell = subprocess.run(f"{sys.executable} -m kb graph {REPO / 'notes'} --format json | head -c 10",
+                           shell=True, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert shell.stdout == '{\n  "direc' and "Traceback" not in shell.stderr
