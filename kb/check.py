@@ -177,12 +177,13 @@ def _check(vault, resolutions, measurements, only, references, identify) -> Chec
         index, resolutions = vault_links(vault)     # from the snapshot when the vault is unchanged
     else:
         index = build_index(vault)
-    if identify is None:
-        identify = vault_identify(vault, index)
     selected = _selected(vault, only)
+    if identify is None:
+        from kb.claim_cache import naming_digest, vault_claims
 
-    claims = [claim for note in vault.notes
-              for claim in extract_claims(note, identify)]
+        claims = vault_claims(vault, vault_identify(vault, index), naming_digest(vault))
+    else:
+        claims = [claim for note in vault.notes for claim in extract_claims(note, identify)]
     reported = claims if selected is None else [c for c in claims if c.file in selected]
     if references is None:
         from kb.models import FAMILIES
