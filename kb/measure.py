@@ -59,6 +59,7 @@ from typing import Any
 import kb
 from kb import atomic
 from kb.cache import cache_dir
+from kb.cores import idle_cores
 from kb.errors import KbError
 from kb.models import MODELS, ModelSpec, find_model
 
@@ -880,25 +881,7 @@ def _cores_busy() -> bool:
     A spinning thread on a shared core slows the pass down rather than up, so
     it takes a second core nearly free: a load average below cores - 1.5.
     """
-    return _idle_cores() < 1.5
-
-
-def _idle_cores() -> float:
-    """Cores that other work leaves free: the 1-minute load average, or where the
-    system says how many threads are runnable right now (Linux), the smaller of
-    that and the average, so that cores freed a moment ago count as free."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (OSError, AttributeError):   # no load average on this platform
-        return cores
-    try:
-        with open("/proc/loadavg", encoding="ascii") as handle:
-            runnable = int(handle.read().split()[3].split("/")[0])
-        load = min(load, max(runnable - 1, 0))   # less this thread
-    except (OSError, ValueError, IndexError):
-        pass
-    return cores - load
+    return idle_cores() < 1.5
 
 
 def _probe(spec: ModelSpec, model, shape: tuple[int, ...]) -> str:

@@ -45,6 +45,7 @@ from pathlib import Path
 import kb
 from kb import atomic
 from kb.cache import cache_dir
+from kb.cores import idle_cores
 from kb.diagnostics import Diagnostic
 from kb.errors import KbError
 from kb.parse import note as parsed
@@ -285,12 +286,8 @@ def _may_fork(count: int) -> bool:
         return False
     if wanted == "1":
         return True
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float(cores)
-    return count >= PARALLEL_MIN_NOTES and cores >= 2 and load < cores - 0.5
+    # a second core nearly free right now (kb.cores)
+    return count >= PARALLEL_MIN_NOTES and (os.cpu_count() or 1) >= 2 and idle_cores() >= 1.5
 
 
 def _fork_parser(share: list[tuple[int, bytes, str, str]]) -> tuple[int, int] | None:
