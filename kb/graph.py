@@ -55,8 +55,13 @@ def vault_graph(vault) -> VaultGraph:
         stages = snapshot.load(vault)
     if stages is not None:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
-    index = build_index(vault)
-    resolutions = resolve_vault(vault, index)
+    with paused_gc():
+        links = snapshot.load_links(vault)      # an earlier snapshot may still serve most links
+    if links is not None:
+        index, resolutions = links
+    else:
+        index = build_index(vault)
+        resolutions = resolve_vault(vault, index)
     lineage = infer_lineage(vault, resolutions, index)
     graph = build_graph(vault, resolutions, lineage=lineage, index=index)
     snapshot.save(vault, index, resolutions, lineage, graph)

@@ -9,7 +9,10 @@ about 0.4 s.
 
 The snapshot has two sections: the links (index and resolutions), which is
 all `kb check` needs and reads, and the graph (lineage and graph); a run that
-made only the first writes only the first.
+made only the first writes only the first. The links section also serves a
+vault changed since, as long as nothing a link's resolution reads of other
+notes changed (names, aliases, headings, block ids, other files): only the
+changed notes' links are resolved again.
 
 A snapshot is written only by a run whose notes all came from the parse
 cache (`Vault.parsed == 0`), that is a vault unchanged since the run before:
@@ -44,7 +47,7 @@ if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs
 
     from kb.lineage import Lineage
 
-_MAGIC = b"kb-graph-snapshot 2\n"
+_MAGIC = b"kb-graph-snapshot 3\n"
 _DIGEST_SIZE = 32
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
@@ -74,12 +77,19 @@ def load(vault) -> Stages | None:
 
 
 def load_links(vault) -> tuple[Index, tuple[Resolution, ...]] | None:
-    """Only the index and the link resolutions (all `kb check` needs), or None."""
-    sections = _read(vault)
-    if sections is None:
+    """Only the index and the link resolutions (all `kb check` needs), or None.
+
+    A snapshot of an earlier state of the vault serves too when what resolution
+    reads of other notes is unchanged (see `_context`): unchanged notes' links
+    are taken from it, changed notes' links resolved again.
+    """
+    found = _read(vault, same_vault=False)
+    if found is None:
         return None
+    sections, same = found
     try:
-        return _decode_links(vault, marshal.loads(sections["links"]))
+        encoded = marshal.loads(sections["links"])
+        return _decode_links(vault, encoded) if same else _reuse_links(vault, encoded)
     except Exception:
         return None
 
@@ -103,8 +113,9 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
         pass  # a snapshot that cannot be written only costs time on the next run
 
 
-def _read(vault) -> dict[str, bytes] | None:
-    """The snapshot's sections, when its key is this vault's and its checksum holds."""
+def _read(vault, *, same_vault: bool = True):
+    """The snapshot's sections when its key is this vault's and its checksum holds. With
+    `same_vault` false, (sections, whether the key is this vault's) for any intact snapshot."""
     key = _key(vault)
     if key is None:
         return None
@@ -112,8 +123,10 @@ def _read(vault) -> dict[str, bytes] | None:
     try:
         with open(_path(vault), "rb") as handle:
             data = handle.read()
-        if len(data) < header or not data.startswith(_MAGIC) \
-                or data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE] != key:
+        if len(data) < header or not data.startswith(_MAGIC):
+            return None
+        same = data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE] == key
+        if same_vault and not same:
             return None
         payload = memoryview(data)[header:]
         if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
@@ -121,7 +134,9 @@ def _read(vault) -> dict[str, bytes] | None:
         sections = marshal.loads(payload)
     except Exception:  # missing, unreadable, or a payload that passed the checksum yet fails
         return None
-    return sections if isinstance(sections, dict) and isinstance(sections.get("links"), bytes) else None
+    if not isinstance(sections, dict) or not isinstance(sections.get("links"), bytes):
+        return None
+    return sections if same_vault else (sections, same)
 
 
 def _path(vault) -> Path:
@@ -174,6 +189,7 @@ def _code_fingerprint() -> bytes:
 
 _RESOLUTION_REST = attrgetter(*(f.name for f in fields(Resolution) if f.name not in ("source", "link")))
 _DIAGNOSTIC = attrgetter(*(f.name for f in fields(Diagnostic)))
+_LINE = attrgetter("line")
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
 
@@ -182,17 +198,58 @@ def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> t
     link_place: dict[int, int] = {}
     for note in vault.notes:
         link_place.update((id(link), k) for k, link in enumerate(note.links))
+    # Resolutions come note by note (see resolve_vault): each note's run, for _reuse_links.
+    runs = []
+    start = 0
+    for k in range(1, len(resolutions) + 1):
+        if k == len(resolutions) or resolutions[k].source != resolutions[start].source:
+            note = vault.note(resolutions[start].source)
+            runs.append((note.path, note.content_hash, start, k))
+            start = k
     return ([getattr(index, name) for name in _INDEX_TABLES],
-            [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in resolutions])
+            [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in resolutions],
+            _code_fingerprint(), _context(vault), runs)
 
 
 def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]:
-    tables, encoded_resolutions = encoded
+    tables, encoded_resolutions, *_ = encoded
     notes = vault.notes
     index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
     paths = [note.path for note in notes]
     links = [note.links for note in notes]
     return index, tuple(Resolution(paths[n], links[n][k], *rest) for n, k, *rest in encoded_resolutions)
+
+
+def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] | None:
+    """The links of a vault changed since the snapshot: None unless what resolution reads of
+    other notes is as it was; then unchanged notes' resolutions from the snapshot, the
+    others resolved again, in resolve_vault's order."""
+    from kb.resolve import resolve_link
+
+    tables, encoded_resolutions, code, context, runs = encoded
+    if code != _code_fingerprint() or context != _context(vault):
+        return None
+    index = Index({note.path: note for note in vault.notes}, **dict(zip(_INDEX_TABLES, tables)))
+    stored = {path: (content_hash, start, end) for path, content_hash, start, end in runs}
+    resolutions: list[Resolution] = []
+    for note in sorted(vault.notes, key=attrgetter("path")):
+        run = stored.get(note.path)
+        links = note.links
+        if run is not None and run[0] == note.content_hash:
+            resolutions.extend(Resolution(note.path, links[k], *rest)
+                               for _, k, *rest in encoded_resolutions[run[1]:run[2]])
+        else:
+            resolutions.extend(resolve_link(index, link, note.path) for link in sorted(links, key=_LINE))
+    return index, tuple(resolutions)
+
+
+def _context(vault) -> bytes:
+    """Everything resolving a link reads besides the note it is written in: every note's
+    path, aliases, headings and block ids, and the vault's other files."""
+    return hashlib.sha256(marshal.dumps((
+        [(note.path, list(note.aliases), [(h.level, h.text, h.anchor) for h in note.headings], list(note.blocks))
+         for note in vault.notes],
+        list(vault.files)))).digest()
 
 
 def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:

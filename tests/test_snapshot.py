@@ -24,15 +24,15 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def computed(monkeypatch):
-    """How many times the stages after parsing really ran (rather than came from a snapshot)."""
+    """How many times the lineage and graph were really made (rather than read from a snapshot)."""
     runs = []
-    real = kb.graph.build_index
+    real = kb.graph.infer_lineage
 
-    def counting(vault):
+    def counting(vault, *args):
         runs.append(vault.root)
-        return real(vault)
+        return real(vault, *args)
 
-    monkeypatch.setattr(kb.graph, "build_index", counting)
+    monkeypatch.setattr(kb.graph, "infer_lineage", counting)
     return runs
 
 
@@ -153,3 +153,44 @@ def test_vault_links_come_from_the_snapshot_once_the_vault_is_unchanged(tmp_path
         assert [(r.source, r.link.line, r.target, r.status) for r in resolutions] == \
             [(r.source, r.link.line, r.target, r.status) for r in fresh]
     assert len(resolved) == 2                  # parsed, then unchanged (writes it), then loaded
+
+
+def links_of(resolutions) -> list[tuple]:
+    return [(r.source, r.link.line, r.link.target, r.target, r.status, r.candidates, r.reason, r.anchor_found)
+            for r in resolutions]
+
+
+def test_an_earlier_snapshot_serves_unchanged_notes_links_when_no_name_or_heading_changed(
+        tmp_path, cache, monkeypatch):
+    from kb import resolve
+
+    root = tmp_path / "v"
+    root.mkdir()
+    write(root, "A.md", "# A\n\nSee [[B#Facts]] and [[C]].\n")
+    write(root, "B.md", "---\naliases: [Bee]\n---\n# Facts\n\n| Model | Layers |\n|---|---|\n| [[A]] | 8 |\n")
+    write(root, "C.md", "[[Bee]] and [[Nowhere]]\n")
+    snapshot_ready(root)
+    resolved_again = []
+    real = resolve.resolve_link
+    monkeypatch.setattr(resolve, "resolve_link", lambda index, link, source=None:
+                        resolved_again.append(source) or real(index, link, source))
+
+    # a table edited: nothing another note's link reads changed
+    write(root, "B.md", "---\naliases: [Bee]\n---\n# Facts\n\n| Model | Layers |\n|---|---|\n| [[A]] | 9 |\n"
+                        "| [[C]] | 3 |\n")
+    vault = load_vault(root)
+    index, resolutions = resolve.vault_links(vault)
+    assert set(resolved_again) == {"B.md"}
+    fresh = resolve.resolve_vault(load_vault(root, use_cache=False))
+    assert links_of(resolutions) == links_of(fresh)
+    assert all(any(r.link is link for r in resolutions) for note in vault.notes for link in note.links)
+
+    # a heading renamed: links into it from unchanged notes change, so all are resolved again
+    snapshot_ready(root)
+    resolved_again.clear()
+    write(root, "B.md", "---\naliases: [Bee]\n---\n# Figures\n\n| Model | Layers |\n|---|---|\n| [[A]] | 9 |\n")
+    index, resolutions = resolve.vault_links(load_vault(root))
+    assert set(resolved_again) == {"A.md", "B.md", "C.md"}
+    [into_b] = [r for r in resolutions if r.source == "A.md" and r.link.target == "B"]
+    assert into_b.anchor_found is False
+    assert links_of(resolutions) == links_of(resolve.resolve_vault(load_vault(root, use_cache=False)))
