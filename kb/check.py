@@ -28,7 +28,7 @@ from pathlib import Path
 from kb.claims import Claim, Identify, Subject, extract_claims, note_subject
 from kb.diagnostics import Diagnostic
 from kb.evidence import References, gather, models_needed, note_evidence, statement_about
-from kb.parse.note import Link, ParsedNote
+from kb.parse.note import Link
 from kb.verdicts import VERDICTS, Evidence, Verdict, compare, judge
 
 _RESOLVED = frozenset({"ok", "case", "alias", "punctuation"})

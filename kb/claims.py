@@ -49,7 +49,7 @@ results only; `CIFAR-10 error` is a top-1 error on CIFAR-10.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
