@@ -2,12 +2,20 @@
 
 Caches live outside the vault (kb never writes into a user's notes folder):
 `$KB_CACHE_DIR`, else `$XDG_CACHE_HOME/kb`, else `~/.cache/kb`. Every entry is
-validated when read; a corrupt or stale entry is rebuilt, never trusted.
+validated when read; a corrupt or stale entry is rebuilt, never trusted. The
+per-vault caches (parse cache, graph snapshot, claims) share one checked file
+format: a magic line, a key (what must match for the file to be reused), the
+sha256 of the payload, the payload.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import marshal
 import os
+import pickle
+import sys
 from pathlib import Path
 
 
@@ -22,3 +30,75 @@ def cache_dir(kind: str) -> Path:
     path = root / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def vault_file(root: Path, suffix: str) -> Path:
+    """The file of one vault's cache of one kind (".cache", ".graph", ".claims"), named by
+    the vault's real path: kb never writes into the vault."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:24]
+    return cache_dir("parse") / f"{key}{suffix}"
+
+
+@functools.lru_cache(maxsize=None)
+def _sources_digest(sources: tuple[str, ...]) -> bytes:
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in sources:
+        for source in sorted((package / name).glob("*.py")) if (package / name).is_dir() else [package / name]:
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
+    return digest.digest()
+
+
+def code_digest(*sources: str, registry: bool = False) -> bytes:
+    """What must match for a cache to be reused: kb's version, Python's, the formats of
+    marshal and pickle, the source of the named modules of kb (a folder: each module in
+    it) and, with `registry`, the model registry's names (plugins may come and go)."""
+    import kb
+
+    digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}|{marshal.version}|"
+                            f"{pickle.HIGHEST_PROTOCOL}".encode())
+    digest.update(_sources_digest(sources))
+    if registry:
+        from kb.models import FAMILIES, MODELS
+
+        digest.update(repr(sorted((f.id, f.name, f.aliases, f.variants) for f in FAMILIES.values())).encode())
+        digest.update(repr(sorted((m.id, m.name, m.aliases, m.family) for m in MODELS.values())).encode())
+    return digest.digest()
+
+
+_DIGEST_SIZE = 32
+
+
+def read_checked(path: Path, magic: bytes, key: bytes | None = None) -> tuple[bytes, memoryview] | None:
+    """(key, payload) of a file `write_checked` wrote, or None when it is missing, unreadable,
+    of another kind (`magic`), damaged (its sha256), or, when `key` is given, written under
+    another key."""
+    header = len(magic) + 2 * _DIGEST_SIZE
+    try:
+        # Read whole in one go: a file replaced meanwhile (by an atomic rename) is never
+        # mixed with this one.
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if len(data) < header or not data.startswith(magic):
+        return None
+    stored = data[len(magic):header - _DIGEST_SIZE]
+    if key is not None and stored != key:
+        return None
+    payload = memoryview(data)[header:]
+    if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
+        return None
+    return stored, payload
+
+
+def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes) -> None:
+    """Write `payload` atomically after `magic`, `key` and its sha256; a cache that cannot be
+    written only costs time on the next run, so a failure is not an error."""
+    from kb import atomic
+
+    try:
+        atomic.write_bytes(path, b"".join((magic, key, hashlib.sha256(payload).digest(), payload)))
+    except OSError:
+        pass

@@ -18,20 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
-import sys
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
 from typing import Callable
 
-from kb import atomic
-from kb.cache import cache_dir
+from kb.cache import code_digest, read_checked, vault_file, write_checked
 from kb.claims import Claim, Subject, extract_claims
 from kb.quantity import Quantity
 
 _MAGIC = b"kb-claims 1\n"
-_DIGEST_SIZE = 32
 _SOURCES = ("claims.py", "quantity.py", "check.py", "resolve.py", "claim_cache.py", "parse/note.py",
             "models/registry.py", "models/catalog.py")
 
@@ -54,8 +50,8 @@ def vault_claims(vault, identify: Callable, naming: bytes) -> list[Claim]:
     use_cache = getattr(vault, "use_cache", False) and all(note.content_hash for note in vault.notes)
     if not use_cache:
         return [claim for note in vault.notes for claim in extract_claims(note, identify)]
-    path = _path(vault)
-    key = _fingerprint(naming)
+    path = vault_file(vault.root, ".claims")
+    key = hashlib.sha256(code_digest(*_SOURCES, registry=True) + naming).digest()
     cached = _read(path, key)
     claims: list[Claim] = []
     entries: dict[str, tuple[str, bytes]] = {}
@@ -72,11 +68,7 @@ def vault_claims(vault, identify: Callable, naming: bytes) -> list[Claim]:
         claims.extend(found)
         entries[note.path] = entry
     if extracted or len(entries) != len(cached):
-        payload = marshal.dumps(entries)
-        try:
-            atomic.write_bytes(path, b"".join((_MAGIC, key, hashlib.sha256(payload).digest(), payload)))
-        except OSError:
-            pass  # a cache that cannot be written only costs time on the next run
+        write_checked(path, _MAGIC, key, marshal.dumps(entries))
     return claims
 
 
@@ -117,44 +109,12 @@ def _decoded(path: str, blob: bytes, subjects: dict[tuple, Subject],
         return None
 
 
-def _path(vault) -> Path:
-    key = hashlib.sha256(os.fsencode(os.path.realpath(vault.root))).hexdigest()[:24]
-    return cache_dir("parse") / f"{key}.claims"
-
-
-_sources_digest: bytes | None = None
-
-
-def _fingerprint(naming: bytes) -> bytes:
-    global _sources_digest
-    if _sources_digest is None:
-        import kb
-
-        digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}".encode())
-        package = Path(kb.__file__).parent
-        for name in _SOURCES:
-            digest.update(name.encode())
-            digest.update((package / name).read_bytes())
-        _sources_digest = digest.digest()
-    from kb.models import FAMILIES, MODELS
-
-    digest = hashlib.sha256(_sources_digest + naming)
-    digest.update(repr(sorted((f.id, f.name, f.aliases, f.variants) for f in FAMILIES.values())).encode())
-    digest.update(repr(sorted((m.id, m.name, m.aliases, m.family) for m in MODELS.values())).encode())
-    return digest.digest()
-
-
 def _read(path: Path, key: bytes) -> dict[str, tuple[str, bytes]]:
-    header = len(_MAGIC) + 2 * _DIGEST_SIZE
+    checked = read_checked(path, _MAGIC, key)
+    if checked is None:
+        return {}
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if len(data) < header or not data.startswith(_MAGIC) or data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE] != key:
-            return {}
-        payload = memoryview(data)[header:]
-        if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
-            return {}
-        entries = marshal.loads(payload)
-    except Exception:   # missing, unreadable, or a payload that passed the checksum yet fails
+        entries = marshal.loads(checked[1])
+    except Exception:   # a payload that passed the checksum yet fails
         return {}
     return entries if isinstance(entries, dict) else {}

@@ -52,13 +52,11 @@ def vault_graph(vault) -> VaultGraph:
     A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
     """
     with paused_gc():
-        stages = snapshot.load(vault)
-    if stages is not None:
+        stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
+    if stages is not None and stages.graph is not None:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
-    with paused_gc():
-        links = snapshot.load_links(vault)      # an earlier snapshot may still serve most links
-    if links is not None:
-        index, resolutions = links
+    if stages is not None:
+        index, resolutions = stages.index, stages.resolutions
     else:
         index = build_index(vault)
         resolutions = resolve_vault(vault, index)

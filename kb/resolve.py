@@ -311,9 +311,9 @@ def vault_links(vault) -> tuple[Index, tuple[Resolution, ...]]:
     from kb import snapshot
 
     with paused_gc():
-        links = snapshot.load_links(vault)
+        links = snapshot.load(vault, graph=False)
     if links is not None:
-        return links
+        return links.index, links.resolutions
     index = build_index(vault)
     resolutions = resolve_vault(vault, index)
     snapshot.save(vault, index, resolutions)

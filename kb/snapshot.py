@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import pickle
-import sys
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb import atomic
-from kb.cache import cache_dir
+from kb.cache import code_digest, read_checked, vault_file, write_checked
 from kb.diagnostics import Diagnostic
 from kb.resolve import Index, Resolution
 
@@ -48,49 +45,46 @@ if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs
     from kb.lineage import Lineage
 
 _MAGIC = b"kb-graph-snapshot 3\n"
-_DIGEST_SIZE = 32
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
 
 
 @dataclass(frozen=True)
 class Stages:
-    """What the stages after parsing make of a vault."""
+    """What the stages after parsing make of a vault; lineage and graph are None when only
+    the links are served (see `load`)."""
 
     index: Index
     resolutions: tuple[Resolution, ...]
-    lineage: Lineage
-    graph: nx.MultiDiGraph
+    lineage: Lineage | None = None
+    graph: nx.MultiDiGraph | None = None
 
 
-def load(vault) -> Stages | None:
-    """The snapshot of this vault as it is now, or None when there is none that matches."""
-    sections = _read(vault)
-    if sections is None or "graph" not in sections:
-        return None
-    try:
-        index, resolutions = _decode_links(vault, marshal.loads(sections["links"]))
-        lineage, graph = _decode_graph(vault, marshal.loads(sections["graph"]))
-    except Exception:  # a payload that passed the checksum yet fails: not trusted
-        return None
-    return Stages(index, resolutions, lineage, graph)
+def load(vault, *, graph: bool = True) -> Stages | None:
+    """What the snapshot holds for this vault as it is now, or None.
 
-
-def load_links(vault) -> tuple[Index, tuple[Resolution, ...]] | None:
-    """Only the index and the link resolutions (all `kb check` needs), or None.
-
-    A snapshot of an earlier state of the vault serves too when what resolution
-    reads of other notes is unchanged (see `_context`): unchanged notes' links
-    are taken from it, changed notes' links resolved again.
+    All four stages when the snapshot is of this very vault and has the graph
+    section (and `graph` is asked for); else the links alone. A snapshot of an
+    earlier state of the vault serves the links too when what resolution reads
+    of other notes is unchanged (see `_context`): unchanged notes' links are
+    taken from it, changed notes' links resolved again.
     """
-    found = _read(vault, same_vault=False)
-    if found is None:
+    key = _key(vault)
+    checked = read_checked(_path(vault), _MAGIC) if key is not None else None
+    if checked is None:
         return None
-    sections, same = found
+    stored, payload = checked
     try:
-        encoded = marshal.loads(sections["links"])
-        return _decode_links(vault, encoded) if same else _reuse_links(vault, encoded)
-    except Exception:
+        sections = marshal.loads(payload)
+        links = marshal.loads(sections["links"])
+        if stored != key:
+            found = _reuse_links(vault, links)
+            return Stages(*found) if found is not None else None
+        index, resolutions = _decode_links(vault, links)
+        if graph and "graph" in sections:
+            return Stages(index, resolutions, *_decode_graph(vault, marshal.loads(sections["graph"])))
+        return Stages(index, resolutions)
+    except Exception:  # a payload that passed the checksum yet fails: not trusted
         return None
 
 
@@ -106,42 +100,11 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
     sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
     if lineage is not None and graph is not None:
         sections["graph"] = marshal.dumps(_encode_graph(lineage, graph))
-    payload = marshal.dumps(sections)
-    try:
-        atomic.write_bytes(_path(vault), b"".join((_MAGIC, key, hashlib.sha256(payload).digest(), payload)))
-    except OSError:
-        pass  # a snapshot that cannot be written only costs time on the next run
-
-
-def _read(vault, *, same_vault: bool = True):
-    """The snapshot's sections when its key is this vault's and its checksum holds. With
-    `same_vault` false, (sections, whether the key is this vault's) for any intact snapshot."""
-    key = _key(vault)
-    if key is None:
-        return None
-    header = len(_MAGIC) + 2 * _DIGEST_SIZE
-    try:
-        with open(_path(vault), "rb") as handle:
-            data = handle.read()
-        if len(data) < header or not data.startswith(_MAGIC):
-            return None
-        same = data[len(_MAGIC):len(_MAGIC) + _DIGEST_SIZE] == key
-        if same_vault and not same:
-            return None
-        payload = memoryview(data)[header:]
-        if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
-            return None
-        sections = marshal.loads(payload)
-    except Exception:  # missing, unreadable, or a payload that passed the checksum yet fails
-        return None
-    if not isinstance(sections, dict) or not isinstance(sections.get("links"), bytes):
-        return None
-    return sections if same_vault else (sections, same)
+    write_checked(_path(vault), _MAGIC, key, marshal.dumps(sections))
 
 
 def _path(vault) -> Path:
-    key = hashlib.sha256(os.fsencode(os.path.realpath(vault.root))).hexdigest()[:24]
-    return cache_dir("parse") / f"{key}.graph"
+    return vault_file(vault.root, ".graph")
 
 
 def _key(vault) -> bytes | None:
@@ -156,28 +119,9 @@ def _key(vault) -> bytes | None:
     return digest.digest()
 
 
-_sources_digest: bytes | None = None
-
-
 def _code_fingerprint() -> bytes:
     """kb's version and the code of the stages; the registry's names (plugins may come and go)."""
-    global _sources_digest
-    if _sources_digest is None:
-        import kb
-
-        digest = hashlib.sha256(f"{kb.__version__}|{sys.version_info[:3]}".encode())
-        package = Path(kb.__file__).parent
-        for name in _SOURCES:
-            for source in sorted((package / name).glob("*.py")) if (package / name).is_dir() else [package / name]:
-                digest.update(source.name.encode())
-                digest.update(source.read_bytes())
-        _sources_digest = digest.digest()
-    from kb.models import FAMILIES, MODELS
-
-    digest = hashlib.sha256(_sources_digest)
-    digest.update(repr(sorted((f.id, f.name, f.aliases, f.variants) for f in FAMILIES.values())).encode())
-    digest.update(repr(sorted((m.id, m.name, m.aliases, m.family) for m in MODELS.values())).encode())
-    return digest.digest()
+    return code_digest(*_SOURCES, registry=True)
 
 
 # --- encoding -------------------------------------------------------------------------------

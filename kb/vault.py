@@ -34,7 +34,6 @@ import hashlib
 import marshal
 import os
 import pickle
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -42,9 +41,7 @@ from itertools import starmap
 from operator import attrgetter
 from pathlib import Path
 
-import kb
-from kb import atomic
-from kb.cache import cache_dir
+from kb.cache import code_digest, read_checked, vault_file, write_checked
 from kb.cores import idle_cores
 from kb.diagnostics import Diagnostic
 from kb.errors import KbError
@@ -54,7 +51,6 @@ from kb.parse.note import ParsedNote
 _MAGIC = b"kb-parse-cache 3\n"
 # A file changed less than this before it was read is read again next time (see above).
 _RACY_NS = 3_000_000_000
-_DIGEST_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -336,42 +332,27 @@ def _receive(child: tuple[int, int], count: int) -> list[bytes] | None:
 
 
 def _cache_file(root: Path) -> Path:
-    key = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:24]
-    return cache_dir("parse") / f"{key}.cache"
+    return vault_file(root, ".cache")
 
 
 def _fingerprint() -> bytes:
     """What must match for a cache to be reused: kb, the parser's code, Python."""
-    digest = hashlib.sha256()
-    digest.update(f"{kb.__version__}|{sys.version_info[:3]}|{marshal.version}|{pickle.HIGHEST_PROTOCOL}".encode())
-    for source in [Path(__file__), *sorted((Path(__file__).parent / "parse").glob("*.py"))]:
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
-    return digest.digest()
+    return code_digest("vault.py", "parse")
 
 
 def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
     """path -> (sha256, stat key, encoded note), or {} when the cache is missing, damaged or
     from another kb."""
-    header = len(_MAGIC) + 2 * _DIGEST_SIZE
+    checked = read_checked(path, _MAGIC, _fingerprint())
+    if checked is None:
+        return {}
+    payload = checked[1]
     try:
-        # Read whole in one go: a cache replaced meanwhile (by an atomic rename) is
-        # never mixed with this one.
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if len(data) < header + 8 or not data.startswith(_MAGIC):
-            return {}
-        fingerprint, checksum = data[len(_MAGIC):header - _DIGEST_SIZE], data[header - _DIGEST_SIZE:header]
-        if fingerprint != _fingerprint():
-            return {}
-        payload = memoryview(data)[header:]
-        if hashlib.sha256(payload).digest() != checksum:
-            return {}
         listing_size = int.from_bytes(payload[:8], "little")
         body = payload[8 + listing_size:]
         return {rel: (content_hash, stat_key, body[start:end])
                 for rel, content_hash, stat_key, start, end in marshal.loads(payload[8:8 + listing_size])}
-    except Exception:  # unreadable, or a payload that passed the checksum yet fails: not trusted
+    except Exception:  # a payload that passed the checksum yet fails: not trusted
         return {}
 
 
@@ -383,12 +364,8 @@ def _write_cache(path: Path, entries: list[list]) -> None:
         listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
         offset += len(encoding)
     listing_bytes = marshal.dumps(listing)
-    payload = b"".join((len(listing_bytes).to_bytes(8, "little"), listing_bytes,
-                        *(entry[3] for entry in entries)))
-    try:
-        atomic.write_bytes(path, b"".join((_MAGIC, _fingerprint(), hashlib.sha256(payload).digest(), payload)))
-    except OSError:
-        pass  # a cache that cannot be written only costs time on the next run
+    write_checked(path, _MAGIC, _fingerprint(), b"".join((len(listing_bytes).to_bytes(8, "little"), listing_bytes,
+                                                          *(entry[3] for entry in entries))))
 
 
 # --- the cache's encoding ------------------------------------------------------------------

@@ -15,13 +15,6 @@ from kb.vault import load_vault
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("KB_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def parse_calls(monkeypatch):
     """Paths the parser is asked to parse, in this test."""
     calls: list[str] = []
@@ -159,23 +152,13 @@ def test_changed_note_is_parsed_again(tmp_path, cache, parse_calls):
     assert [n.path for n in vault.notes] == ["A.md", "New.md", "sub/B.md"]
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign"])
-def test_damaged_cache_is_rebuilt_never_trusted(tmp_path, cache, parse_calls, damage):
+@pytest.mark.parametrize("how", ["truncate", "garble", "empty", "foreign"])
+def test_damaged_cache_is_rebuilt_never_trusted(tmp_path, cache, parse_calls, damage, how):
     root = make_vault(tmp_path / "v")
     expected = load_vault(root, use_cache=False).notes
     load_vault(root)
     [cache_file] = cache.glob("parse/*.cache")
-    data = cache_file.read_bytes()
-    if damage == "truncate":
-        cache_file.write_bytes(data[: len(data) // 2])
-    elif damage == "garble":
-        middle = len(data) // 2
-        cache_file.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64])
-                               + data[middle + 64:])
-    elif damage == "empty":
-        cache_file.write_bytes(b"")
-    else:
-        cache_file.write_bytes(b"\x80\x05N.")  # a valid pickle, but not a kb cache
+    damage(cache_file, how)
     calls_before = len(parse_calls)
     assert load_vault(root).notes == expected
     assert len(parse_calls) - calls_before == 3
