@@ -158,24 +158,25 @@ def collector_paused():
             gc.enable()
 
 
-def check_vault(vault, *, resolutions=None, measurements=None, only=None,
+def check_vault(vault, *, resolutions=None, index=None, measurements=None, only=None,
                 references: References | None = None, identify: Identify | None = None) -> CheckReport:
     """Judge every claim of the vault (or of the notes in `only`, with the whole vault as context).
 
     `only` is a note path or a collection of them, vault-relative. `references`
     and `identify` replace the registry, measurements and published results
     (for tests and for `kb check --watch`, which keeps them between runs).
+    `resolutions` and `index` are the vault's links, when the caller has them.
     """
     with collector_paused():
-        return _check(vault, resolutions, measurements, only, references, identify)
+        return _check(vault, resolutions, index, measurements, only, references, identify)
 
 
-def _check(vault, resolutions, measurements, only, references, identify) -> CheckReport:
+def _check(vault, resolutions, index, measurements, only, references, identify) -> CheckReport:
     from kb.resolve import build_index, diagnostics as link_diagnostics, vault_links
 
     if resolutions is None:
         index, resolutions = vault_links(vault)     # from the snapshot when the vault is unchanged
-    else:
+    elif index is None:
         index = build_index(vault)
     selected = _selected(vault, only)
     if identify is None:

@@ -273,8 +273,9 @@ def _unknown(name: str) -> Subject:
     return Subject(name)
 
 
-def _cell_claims(path: str, cell: Cell, subject: Subject, label: Label | None, label_text: str,
+def _cell_claims(path: str, cell: Cell, subject: Subject, label: Label | None, label_text: str | None,
                  identify: Identify, claims: list[Claim]) -> None:
+    """Add what `cell` states under the header or key `label_text` (read as `label`) to `claims`."""
     stated, ratios = _cell_reading(cell.text, label_text if label is not None else None)
     if stated is not None:
         claims.append(Claim(path, cell.line, cell.column, subject, label.attribute, stated, cell.text,
@@ -331,7 +332,7 @@ def _table_claims(path: str, table: Table, own: Subject | None, identify: Identi
     name_column = _name_column(table, identify)
     if name_column is None:
         return
-    label_texts = {cell.column: cell.text for cell in table.header if labels[cell.column] is not None}
+    header_texts = {cell.column: cell.text for cell in table.header}
     for row in table.rows:
         if name_column >= len(row):
             continue
@@ -341,18 +342,9 @@ def _table_claims(path: str, table: Table, own: Subject | None, identify: Identi
             continue
         subject = identify(name, name_cell.links) or _unknown(name)
         for cell in row:
-            column = cell.column
-            if column == name_column:
-                continue
-            # _cell_claims, inlined: this loop sees most cells of a vault
-            stated, ratios = _cell_reading(cell.text, label_texts.get(column))
-            if stated is not None:
-                label = labels[column]
-                claims.append(Claim(path, cell.line, column, subject, label.attribute, stated, cell.text,
-                                    dataset=label.dataset))
-            if ratios:
-                claims.extend(_ratio_claims(path, cell.line, column, cell.text, cell.links, subject, identify,
-                                            ratios))
+            if cell.column != name_column:
+                _cell_claims(path, cell, subject, labels.get(cell.column), header_texts.get(cell.column), identify,
+                             claims)
 
 
 def _field_claims(note: ParsedNote, own: Subject, identify: Identify) -> Iterable[Claim]:

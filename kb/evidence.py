@@ -231,8 +231,8 @@ def statement_about(claim: Claim) -> tuple | None:
     """
     if claim.stated.bound is not None:
         return None
-    subject, reference = claim.subject, claim.ratio_reference
-    return (subject.model or subject.family or _loosely(subject.text), claim.attribute, claim.ratio_of,
+    reference = claim.ratio_reference
+    return (_same(claim.subject), claim.attribute, claim.ratio_of,
             _same(reference) if reference else None, claim.ratio_direction, claim.dataset)
 
 

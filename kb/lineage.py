@@ -172,15 +172,16 @@ class _Namer:
         self.find_family = find_family
 
     def of_resolution(self, r: Resolution) -> str:
-        if r.target is not None and r.target in self.index.notes:
-            return node_id(r.target)
-        return r.link.target
+        return self._node(r.target, r.link.target)
 
     def of_link(self, link: Link, source: str) -> str:
-        if not link.target:
+        if not link.target:     # into the linking note itself
             return self.of_resolution(resolve_link(self.index, link, source))
-        target = match_target(self.index, link.target, source)[1]
-        return node_id(target) if target is not None and target in self.index.notes else link.target
+        return self._node(match_target(self.index, link.target, source)[1], link.target)
+
+    def _node(self, target: str | None, written: str) -> str:
+        """The node a link leads to: its note's, else (a file, or nothing) the target as written."""
+        return node_id(target) if target is not None and target in self.index.notes else written
 
     def of_name(self, name: str, source: str) -> str | None:
         key = (name, source.rpartition("/")[0])

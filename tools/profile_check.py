@@ -61,7 +61,8 @@ def main() -> None:
         claims_time = time.process_time() - start
         identify = check.vault_identify(vault, index)
         start = time.process_time()
-        checked = check.check_vault(vault, resolutions=resolutions, references=references, identify=identify)
+        checked = check.check_vault(vault, resolutions=resolutions, index=index, references=references,
+                                    identify=identify)
         check_time = time.process_time() - start
         start = time.process_time()
         text = json_text(checked)
@@ -76,7 +77,8 @@ def main() -> None:
         identify = check.vault_identify(vault, index)
         profile = cProfile.Profile()
         profile.enable()
-        checked = check.check_vault(vault, resolutions=resolutions, references=references, identify=identify)
+        checked = check.check_vault(vault, resolutions=resolutions, index=index, references=references,
+                                    identify=identify)
         json_text(checked)
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)

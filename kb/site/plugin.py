@@ -212,7 +212,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         vault, resolutions, graph = loaded.vault, loaded.resolutions, loaded.graph
         notes = {note.path: note for note in vault.notes}
         measurements = self._measurements()
-        report = check_vault(vault, resolutions=resolutions, measurements=measurements) if self.config.check else None
+        report = check_vault(vault, resolutions=resolutions, index=loaded.index, measurements=measurements) \
+            if self.config.check else None
         self.report = report
         if report is not None:
             diagnostics = report.diagnostics
