@@ -19,7 +19,9 @@ the first statement's `file` and `line`, `statements` counting them all).
 
 from __future__ import annotations
 
+import functools
 import json
+import marshal
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,8 +29,8 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from kb import snapshot
-from kb.lineage import Lineage, infer_lineage
+from kb import forked, snapshot
+from kb.lineage import Lineage, from_tuples, infer_lineage, to_tuples
 from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
 from kb.vault import paused_gc
 
@@ -50,6 +52,8 @@ def vault_graph(vault) -> VaultGraph:
     """Index, resolve, infer the lineage of and build the graph of a loaded vault.
 
     A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
+    Otherwise, on a large vault with a second core free, the lineage is inferred in a forked
+    child while this process resolves the links and builds the graph of them.
     """
     with paused_gc():
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
@@ -57,51 +61,63 @@ def vault_graph(vault) -> VaultGraph:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
+        lineage_of = functools.partial(infer_lineage, vault, index)
     else:
         index = build_index(vault)
+        lineage_of = _lineage_beside(vault, index)
         resolutions = resolve_vault(vault, index)
-    lineage = infer_lineage(vault, resolutions, index)
-    graph = build_graph(vault, resolutions, lineage=lineage, index=index)
+    with paused_gc():
+        graph, missing = _link_graph(vault, resolutions)
+        lineage = lineage_of()
+        _add_lineage(graph, missing, lineage)
     snapshot.save(vault, index, resolutions, lineage, graph)
     return VaultGraph(vault, index, resolutions, lineage, graph)
+
+
+# Below this many notes, forking costs more than inferring the lineage here.
+PARALLEL_MIN_NOTES = 2000
+
+
+def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
+    """What gives the vault's lineage: inferred now in a forked child, when that pays, and
+    collected on the call (inferred here if the child failed); else inferred on the call."""
+    here = functools.partial(infer_lineage, vault, index)
+    if len(vault.notes) < PARALLEL_MIN_NOTES or not forked.may_fork():
+        return here
+    child = forked.start(lambda: marshal.dumps(to_tuples(here())))
+    if child is None:
+        return here
+
+    def collect() -> Lineage:
+        payload = forked.result(child)
+        try:
+            return from_tuples(marshal.loads(payload)) if payload is not None else here()
+        except (ValueError, EOFError, TypeError):
+            return here()
+    return collect
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
                 index: Index | None = None) -> nx.MultiDiGraph:
     """The graph of a loaded vault and its resolved links (lineage is inferred unless given)."""
     with paused_gc():
-        return _build_graph(vault, resolutions, lineage, index)
+        if lineage is None:
+            lineage = infer_lineage(vault, index)
+        graph, missing = _link_graph(vault, resolutions)
+        _add_lineage(graph, missing, lineage)
+        return graph
 
 
-def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | None) -> nx.MultiDiGraph:
-    if lineage is None:
-        lineage = infer_lineage(vault, resolutions, index if index is not None else build_index(vault))
+def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiGraph, dict[str, str]]:
+    """The graph of notes, files, missing targets and links, years not yet set; and the missing
+    nodes (case-folded name -> node id)."""
     G = nx.MultiDiGraph()
-    years = lineage.years
     ids = {note.path: node_id(note.path) for note in vault.notes}
-    nodes = []
-    for note in vault.notes:
-        stated = years.get(ids[note.path])
-        nodes.append((ids[note.path], {
-            "kind": "note", "title": note.title, "path": note.path, "aliases": list(note.aliases),
-            "tags": sorted({tag.name for tag in note.tags}), "frontmatter": note.frontmatter,
-            "year": stated.year if stated else None}))
-    G.add_nodes_from(nodes)
-
-    missing: dict[str, str] = {}   # case-folded name -> the id it was first written as
-
-    def missing_node(name: str) -> str:
-        key = name.casefold()
-        found = missing.get(key)
-        if found is None:
-            found = missing[key] = name
-            if found in G:  # a name clashing with a note or file id keeps both apart
-                found = missing[key] = f"{name} (missing)"
-            stated = lineage.years.get(name)
-            G.add_node(found, kind="missing", title=name, path=None,
-                       year=stated.year if stated else None)
-        return found
-
+    G.add_nodes_from((ids[note.path], {
+        "kind": "note", "title": note.title, "path": note.path, "aliases": list(note.aliases),
+        "tags": sorted({tag.name for tag in note.tags}), "frontmatter": note.frontmatter, "year": None})
+        for note in vault.notes)
+    missing: dict[str, str] = {}
     files = set(vault.files)
     edges = []
     for r in resolutions:
@@ -111,7 +127,7 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
         link = r.link
         path = r.target
         if path is None:
-            target = missing_node(link.target)
+            target = _missing_node(G, missing, link.target)
         else:
             target = ids.get(path)
             if target is None:
@@ -132,18 +148,43 @@ def _build_graph(vault, resolutions, lineage: Lineage | None, index: Index | Non
             data["block"] = link.block
         edges.append((ids[r.source], target, data))
     add_edges(G, edges)
+    return G, missing
 
+
+def _missing_node(G: nx.MultiDiGraph, missing: dict[str, str], name: str) -> str:
+    """The node of a target no note or file answers: one per name, case aside."""
+    key = name.casefold()
+    found = missing.get(key)
+    if found is None:
+        found = missing[key] = name
+        if found in G:  # a name clashing with a note or file id keeps both apart
+            found = missing[key] = f"{name} (missing)"
+        G.add_node(found, kind="missing", title=name, path=None, year=None)
+    return found
+
+
+def _add_lineage(G: nx.MultiDiGraph, missing: dict[str, str], lineage: Lineage) -> None:
+    """Lineage edges (one per pair, at its first statement) and the years of notes and missing nodes."""
     statements: dict[tuple[str, str], list] = defaultdict(list)
     for edge in lineage.edges:
         statements[(edge.predecessor, edge.successor)].append(edge)
     lineage_edges = []
     for (before, after), stated in statements.items():
-        ends = [end if end in G else missing_node(end) for end in (before, after)]
+        ends = [end if end in G else _missing_node(G, missing, end) for end in (before, after)]
         first = stated[0]
         lineage_edges.append((*ends, {"kind": "lineage", "line": first.line, "file": first.file,
                                       "evidence": first.evidence, "statements": len(stated)}))
+    years = lineage.years
+    nodes = G._node
+    for node, stated in years.items():
+        data = nodes.get(node)
+        if data is not None and data["kind"] == "note":
+            data["year"] = stated.year
+    for node in missing.values():
+        stated = years.get(nodes[node]["title"])
+        if stated is not None:
+            nodes[node]["year"] = stated.year
     add_edges(G, lineage_edges)
-    return G
 
 
 def add_edges(G: nx.MultiDiGraph, edges: list[tuple[str, str, dict]]) -> None:

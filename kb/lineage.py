@@ -37,7 +37,7 @@ import networkx as nx
 
 from kb.diagnostics import Diagnostic
 from kb.parse.note import Cell, Link, ParsedNote, Table
-from kb.resolve import Index, Resolution, build_index, match_target, node_id, resolve_link
+from kb.resolve import Index, build_index, match_target, node_id, resolve_link
 from kb.vault import paused_gc
 
 Evidence = Literal["table", "related", "frontmatter"]
@@ -79,21 +79,37 @@ class Lineage:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def lineage_edges(vault, resolutions: tuple[Resolution, ...]) -> tuple[LineageEdge, ...]:
-    """Every predecessor -> successor statement in the vault."""
-    return infer_lineage(vault, resolutions).edges
+def to_tuples(lineage: Lineage) -> tuple:
+    """The lineage as tuples of str and int (marshal's types): for the snapshot, and for a
+    lineage inferred in another process."""
+    return ([(e.predecessor, e.successor, e.file, e.line, e.evidence) for e in lineage.edges],
+            {node: (y.year, y.file, y.line, y.evidence) for node, y in lineage.years.items()},
+            [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics])
 
 
-def infer_lineage(vault, resolutions: tuple[Resolution, ...], index: Index | None = None) -> Lineage:
-    """Edges, years and findings of the vault's lineage (see the module docstring)."""
+def from_tuples(encoded: tuple) -> Lineage:
+    """The lineage `to_tuples` gave."""
+    edges, years, diagnostics = encoded
+    return Lineage(tuple(LineageEdge(*edge) for edge in edges),
+                   {node: StatedYear(*year) for node, year in years.items()},
+                   tuple(Diagnostic(*d) for d in diagnostics))
+
+
+def infer_lineage(vault, index: Index | None = None) -> Lineage:
+    """Edges, years and findings of the vault's lineage (see the module docstring).
+
+    It needs the index, not the resolved links: the few links it reads (in
+    Related lists) it names itself, so it can run beside resolution.
+    """
     with paused_gc():
-        return _infer_lineage(vault, resolutions, index)
+        return _infer_lineage(vault, index if index is not None else build_index(vault))
 
 
-def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
-    index = index if index is not None else build_index(vault)
+def _infer_lineage(vault, index: Index) -> Lineage:
     namer = _Namer(index)
     edges: list[LineageEdge] = []
+    related: list[LineageEdge] = []
+    role_of_line: dict[str, str | None] = {}     # links on one line share its context string
     own_years: dict[str, StatedYear] = {}
     table_years: dict[str, list[StatedYear]] = defaultdict(list)
 
@@ -121,21 +137,22 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
                 if before != after:
                     edges.append(LineageEdge(before, after, note.path, line, "table"))
         edges.extend(_frontmatter_edges(note, namer))
+        for link in note.links:
+            context = link.context
+            if context[:1] not in _LIST_MARKS:     # most links stand in paragraphs and tables
+                continue
+            role = role_of_line.get(context, _UNREAD)
+            if role is _UNREAD:
+                role = role_of_line[context] = _role(context)
+            if role is None or link.syntax == "frontmatter":
+                continue
+            other = namer.of_link(link, note.path)
+            if other == self_id:
+                continue
+            pair = (other, self_id) if role == "predecessor" else (self_id, other)
+            related.append(LineageEdge(*pair, note.path, link.line, "related"))
 
-    role_of_line: dict[str, str | None] = {}     # links on one line share its context string
-    for r in resolutions:
-        context = r.link.context
-        role = role_of_line.get(context, _UNREAD)
-        if role is _UNREAD:
-            role = role_of_line[context] = _role(context)
-        if role is None or r.link.syntax == "frontmatter" or r.status == "self":
-            continue
-        other, this = namer.of_resolution(r), node_id(r.source)
-        if other == this:
-            continue
-        pair = (other, this) if role == "predecessor" else (this, other)
-        edges.append(LineageEdge(*pair, r.source, r.link.line, "related"))
-
+    edges += related
     edges.sort(key=_EDGE_ORDER)
     years = dict(own_years)
     for arch, stated in table_years.items():
@@ -146,6 +163,7 @@ def _infer_lineage(vault, resolutions, index: Index | None) -> Lineage:
 
 
 _UNREAD = object()
+_LIST_MARKS = frozenset("-*+0123456789")      # what a list item's line (stripped) starts with
 _EDGE_ORDER = attrgetter("file", "line", "predecessor", "successor")
 
 
@@ -171,12 +189,9 @@ class _Namer:
             find_family = None
         self.find_family = find_family
 
-    def of_resolution(self, r: Resolution) -> str:
-        return self._node(r.target, r.link.target)
-
     def of_link(self, link: Link, source: str) -> str:
         if not link.target:     # into the linking note itself
-            return self.of_resolution(resolve_link(self.index, link, source))
+            return self._node(resolve_link(self.index, link, source).target, link.target)
         return self._node(match_target(self.index, link.target, source)[1], link.target)
 
     def _node(self, target: str | None, written: str) -> str:

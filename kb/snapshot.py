@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.cache import code_digest, read_checked, vault_file, write_checked
-from kb.diagnostics import Diagnostic
 from kb.resolve import Index, Resolution
 
 if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs neither (nor networkx)
@@ -132,7 +131,6 @@ def _code_fingerprint() -> bytes:
 # note's links, so loaded resolutions hold the loaded notes' own Link objects.
 
 _RESOLUTION_REST = attrgetter(*(f.name for f in fields(Resolution) if f.name not in ("source", "link")))
-_DIAGNOSTIC = attrgetter(*(f.name for f in fields(Diagnostic)))
 _LINE = attrgetter("line")
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
@@ -199,9 +197,8 @@ def _context(vault) -> bytes:
 def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
     import networkx
 
-    from kb.lineage import LineageEdge, StatedYear
+    from kb.lineage import to_tuples
 
-    edge, year = (attrgetter(*(f.name for f in fields(cls))) for cls in (LineageEdge, StatedYear))
     frontmatters = {}
     for node, data in graph.nodes(data=True):
         if data.get("kind") == "note":
@@ -212,21 +209,18 @@ def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
     finally:
         for node, frontmatter in frontmatters.items():
             graph.nodes[node]["frontmatter"] = frontmatter
-    return ((list(map(edge, lineage.edges)), {node: year(stated) for node, stated in lineage.years.items()},
-             list(map(_DIAGNOSTIC, lineage.diagnostics))), networkx.__version__, pickled)
+    return to_tuples(lineage), networkx.__version__, pickled
 
 
 def _decode_graph(vault, encoded: tuple) -> tuple[Lineage, nx.MultiDiGraph]:
     import networkx
 
-    from kb.lineage import Lineage, LineageEdge, StatedYear
+    from kb.lineage import from_tuples
 
-    (edges, years, diagnostics), version, pickled = encoded
+    lineage_tuples, version, pickled = encoded
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
-    lineage = Lineage(tuple(LineageEdge(*edge) for edge in edges),
-                      {node: StatedYear(*year) for node, year in years.items()},
-                      tuple(Diagnostic(*d) for d in diagnostics))
+    lineage = from_tuples(lineage_tuples)
     graph = pickle.loads(pickled)
     nodes = graph._node
     for note in vault.notes:

@@ -21,8 +21,8 @@ decoding), and a fingerprint of the kb version, the cache's and the parser's
 source and the Python version (so a cache written by another kb is never
 reused). Anything that fails a check is discarded and rebuilt.
 
-With a second core free, a large vault is parsed in two processes (see
-`_parse_all`).
+With a second core free, a large vault is read and parsed in two processes,
+and the cache written by a third in the background (see `_read_all`).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from itertools import starmap
 from operator import attrgetter
 from pathlib import Path
 
+from kb import forked
 from kb.cache import code_digest, read_checked, vault_file, write_checked
-from kb.cores import idle_cores
 from kb.diagnostics import Diagnostic
 from kb.errors import KbError
 from kb.parse import note as parsed
@@ -173,58 +173,54 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
 
 def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *,
                     use_cache: bool) -> tuple[list[ParsedNote], int]:
-    """Every readable note (in `note_paths` order), cached when its bytes are unchanged, else
-    parsed; and how many were parsed."""
+    """Every readable note (in `note_paths` order), from the cache when its file or bytes are
+    unchanged, else parsed; and how many were parsed."""
     cache_file = _cache_file(root) if use_cache else None
+    if cache_file is not None:
+        forked.wait(str(cache_file))                    # this process's writer of it, if still at work
     cached = _read_cache(cache_file) if cache_file is not None else {}
-    notes: list[ParsedNote | None] = []
-    entries: list[list] = []                            # per note: [path, sha256, stat key, encoding]
-    todo: list[tuple[int, bytes, str, str]] = []        # (place in notes, bytes, path, sha256)
-    changed = len(cached) != len(note_paths)
+    notes: list[ParsedNote | None] = [None] * len(note_paths)
+    entries: list[list | None] = [None] * len(note_paths)   # per note: [path, sha256, stat key, encoding]
+    to_read: list[tuple[int, str, tuple | None, tuple | None]] = []   # (place, path, stat key, cache entry)
     now = time.time_ns()
     base = os.path.join(root, "")
-    for rel in note_paths:
-        path = base + rel
+    for place, rel in enumerate(note_paths):
         try:
             # stat before reading: a write in between leaves a stat that no longer matches
-            status = os.stat(path)
-            stat_key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-            entry = cached.get(rel)
-            if entry is not None and entry[1] == stat_key:
-                note = _decoded(entry[2])
-                if note is not None:
-                    notes.append(note)
-                    entries.append([rel, entry[0], stat_key, entry[2]])
-                    continue
-                entry = None
-            with open(path, "rb") as handle:
-                data = handle.read()
+            status = os.stat(base + rel)
         except OSError as error:
-            problems.append(Diagnostic(rel, 0, f"cannot read the note: {error.strerror or error}",
-                                       code="unreadable", severity="error"))
-            changed = True
+            problems.append(_unreadable(rel, error))
             continue
-        content_hash = hashlib.sha256(data).hexdigest()
+        stat_key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+        entry = cached.get(rel)
+        if entry is not None and entry[1] == stat_key:
+            note = _decoded(entry[2])
+            if note is not None:
+                notes[place] = note
+                entries[place] = [rel, entry[0], stat_key, entry[2]]
+                continue
         if now - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
             stat_key = None     # written just now: a second write within the clock's tick could keep this stat
-        changed = changed or entry is None or entry[1] != stat_key
-        note = _decoded(entry[2]) if entry is not None and entry[0] == content_hash else None
-        if note is not None:
-            notes.append(note)
-            entries.append([rel, content_hash, stat_key, entry[2]])
-        else:
-            todo.append((len(notes), data, rel, content_hash))
-            notes.append(None)
-            entries.append([rel, content_hash, stat_key, None])
-    for place, note, encoding in _parse_all(todo, encode=cache_file is not None):
-        notes[place] = note
-        entries[place][3] = encoding
-    if cache_file is not None and (todo or changed):
-        for entry, note in zip(entries, notes):
-            if entry[3] is None:
-                entry[3] = _encode(note)
-        _write_cache(cache_file, entries)
-    return notes, len(todo)
+        to_read.append((place, rel, stat_key, entry))
+    hits = sum(note is not None for note in notes)     # from the cache by their stat
+    write_to = cache_file if cache_file is not None and (to_read or len(cached) != hits) else None
+    outcomes, written = _read_all(base, to_read, write_to, entries)
+    parsed_count = 0
+    for (place, rel, stat_key, _), outcome in zip(to_read, outcomes):
+        if isinstance(outcome, Diagnostic):
+            problems.append(outcome)
+            continue
+        notes[place], content_hash, encoding, parsed_here = outcome
+        entries[place] = [rel, content_hash, stat_key, encoding]
+        parsed_count += parsed_here
+    if write_to is not None and not written:
+        _write_cache(write_to, [(entry, note) for entry, note in zip(entries, notes) if note is not None])
+    return [note for note in notes if note is not None], parsed_count
+
+
+def _unreadable(rel: str, error: OSError) -> Diagnostic:
+    return Diagnostic(rel, 0, f"cannot read the note: {error.strerror or error}",
+                      code="unreadable", severity="error")
 
 
 def _decoded(encoding: bytes) -> ParsedNote | None:
@@ -235,94 +231,96 @@ def _decoded(encoding: bytes) -> ParsedNote | None:
         return None
 
 
-def _parse(data: bytes, rel: str, content_hash: str) -> ParsedNote:
+def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str, bytes | None, bool] | Diagnostic:
+    """(note, sha256, its cache encoding when it came from the cache, whether it was parsed),
+    or the diagnostic of a note that cannot be read."""
+    try:
+        with open(base + rel, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return _unreadable(rel, error)
+    content_hash = hashlib.sha256(data).hexdigest()
+    if entry is not None and entry[0] == content_hash:   # touched, not changed
+        note = _decoded(entry[2])
+        if note is not None:
+            return note, content_hash, entry[2], False
     from kb.parse import read_note  # imported on first use: a warm cache needs no parser
 
-    return read_note(data, rel, content_hash=content_hash)
+    return read_note(data, rel, content_hash=content_hash), content_hash, None, True
 
 
-# --- parsing in two processes ---------------------------------------------------------------
+# --- reading and parsing in two processes ---------------------------------------------------
 #
 # Parsing is most of a cold load (about 0.2 ms a note). With a second core free, a forked
-# child parses the first half of the notes while this process parses the second; the
-# child hands its notes back in the cache's encoding (see `_encode`), which this process
-# decodes and also writes to the cache as it is. Below PARALLEL_MIN_NOTES the fork costs
-# more than it saves. A process with other threads is never forked (a thread holding a
-# lock would leave it held in the child), nor one whose cores are busy. If the child
-# fails in any way, this process parses its share itself.
+# child (`kb.forked`) reads and parses the first half of the notes while this process does
+# the second; the child hands its notes back in the cache's encoding (see `_encode`), which
+# this process decodes and keeps for the cache. Notes this process parsed itself are encoded
+# by the cache's writer, in the background when it can be. Below PARALLEL_MIN_NOTES the fork
+# costs more than it saves. If the child fails in any way, this process does its share itself.
 
 PARALLEL_MIN_NOTES = 500
 
 
-def _parse_all(todo: list[tuple[int, bytes, str, str]], *,
-               encode: bool) -> list[tuple[int, ParsedNote, bytes | None]]:
-    """(place, note, cache encoding) for every note to parse; the encoding is None when not
-    wanted (`encode` false) or left for the cache writer to make."""
-    half = len(todo) // 2
-    child = _fork_parser(todo[:half]) if half and _may_fork(len(todo)) else None
-    mine = todo[half:] if child is not None else todo
-    parsed = [(place, _parse(data, rel, content_hash), None) for place, data, rel, content_hash in mine]
+def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | None]], cache_file: Path | None,
+              entries: list[list | None]) -> tuple[list, bool]:
+    """`_read_one` of every (place, path, stat key, cache entry), in order; and whether a
+    child has taken over writing `cache_file` (the notes' `entries` so far: the cache hits)."""
+    half = len(to_read) // 2
+    child = None
+    if half and _worth_forking(len(to_read)):
+        shared: dict[str, list] = {}
+        child = forked.start(partial(_read_encoded, base, to_read[:half], shared),
+                             then=partial(_write_from_child, cache_file, entries, to_read, shared),
+                             name=str(cache_file))
+    mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
     if child is None:
-        return parsed
-    if encode:      # while the child still works
-        parsed = [(place, note, _encode(note)) for place, note, _ in parsed]
-    received = _receive(child, half)
+        return mine, False
+    # encoded while the child still works: the child writes the cache, its half and this one
+    mine_encoded = marshal.dumps([_encoded_outcome(outcome) for outcome in mine]) if cache_file is not None else b""
+    received = _received(forked.result(child), half)
     if received is None:
-        theirs = [(place, _parse(data, rel, content_hash), None) for place, data, rel, content_hash in todo[:half]]
-    else:
-        theirs = [(place, _decode(encoding), encoding) for (place, *_), encoding in zip(todo[:half], received)]
-    return theirs + parsed
+        forked.send(child, b"")
+        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False
+    forked.send(child, mine_encoded)
+    theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
+              for outcome in received]
+    return theirs + mine, cache_file is not None
 
 
-def _may_fork(count: int) -> bool:
-    import threading
-
-    wanted = os.environ.get("KB_PARSE_FORK", "")     # "1": whenever possible, "0": never, else by size and load
-    if wanted == "0" or not hasattr(os, "fork") or threading.active_count() > 1:
-        return False
-    if wanted == "1":
-        return True
-    # a second core nearly free right now (kb.cores)
-    return count >= PARALLEL_MIN_NOTES and (os.cpu_count() or 1) >= 2 and idle_cores() >= 1.5
+def _worth_forking(count: int) -> bool:
+    return (count >= PARALLEL_MIN_NOTES or os.environ.get("KB_FORK") == "1") and forked.may_fork()
 
 
-def _fork_parser(share: list[tuple[int, bytes, str, str]]) -> tuple[int, int] | None:
-    """Fork a child that parses `share` and writes its encoded notes to a pipe: (pid, read end)."""
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:                                           # the child: parse, write, leave at once
-        status = 1
-        try:
-            os.close(read_end)
-            payload = marshal.dumps([_encode(_parse(data, rel, content_hash))
-                                     for _, data, rel, content_hash in share])
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-            status = 0
-        finally:
-            os._exit(status)                               # no atexit handlers, no buffers of the parent's
-    os.close(write_end)
-    return pid, read_end
+def _encoded_outcome(outcome) -> tuple:
+    """`_read_one`'s outcome in marshal's types: (sha256, encoding, parsed) or (None, diagnostic fields)."""
+    if isinstance(outcome, Diagnostic):
+        return None, _DIAGNOSTIC(outcome)
+    note, content_hash, encoding, parsed_here = outcome
+    return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here
 
 
-def _receive(child: tuple[int, int], count: int) -> list[bytes] | None:
-    """The child's encoded notes, or None when it failed."""
-    pid, read_end = child
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
-    except OSError:
-        payload = b""
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not payload:
+def _read_encoded(base: str, share: list[tuple[int, str, tuple | None, tuple | None]], shared: dict) -> bytes:
+    """In the child: its share's outcomes, encoded (kept in `shared` for the cache)."""
+    shared["mine"] = [_encoded_outcome(_read_one(base, rel, entry)) for _, rel, _, entry in share]
+    return marshal.dumps(shared["mine"])
+
+
+def _write_from_child(cache_file: Path, entries: list[list | None],
+                      to_read: list[tuple[int, str, tuple | None, tuple | None]], shared: dict, payload: bytes) -> None:
+    """In the child, once it has handed its notes over: the parent's encoded outcomes
+    (`payload`, b"" when there is nothing to write) and its own make the whole cache."""
+    if not payload or cache_file is None:
+        return
+    outcomes = shared["mine"] + marshal.loads(payload)
+    for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, outcomes):
+        if content_hash is not None:
+            entries[place] = [rel, content_hash, stat_key, encoding]
+    _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])
+
+
+def _received(payload: bytes | None, count: int) -> list | None:
+    """The child's outcomes, or None when it failed."""
+    if payload is None:
         return None
     try:
         received = marshal.loads(payload)
@@ -356,16 +354,21 @@ def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
         return {}
 
 
-def _write_cache(path: Path, entries: list[list]) -> None:
-    """Write [path, sha256, stat key, encoded note] entries: a listing, then the notes end to end."""
+def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
+    """Write ([path, sha256, stat key, encoding or None], note) pairs: a listing, then the notes'
+    encodings end to end (a note without one is encoded here)."""
     listing = []
+    encodings = []
     offset = 0
-    for rel, content_hash, stat_key, encoding in entries:
+    for (rel, content_hash, stat_key, encoding), note in kept:
+        if encoding is None:
+            encoding = _encode(note)
+        encodings.append(encoding)
         listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
         offset += len(encoding)
     listing_bytes = marshal.dumps(listing)
     write_checked(path, _MAGIC, _fingerprint(), b"".join((len(listing_bytes).to_bytes(8, "little"), listing_bytes,
-                                                          *(entry[3] for entry in entries))))
+                                                          *encodings)))
 
 
 # --- the cache's encoding ------------------------------------------------------------------

@@ -19,7 +19,7 @@ def lineage_of(root: Path):
     vault = load_vault(root, use_cache=False)
     index = build_index(vault)
     resolutions = resolve_vault(vault, index)
-    lineage = infer_lineage(vault, resolutions, index)
+    lineage = infer_lineage(vault, index)
     return lineage, build_graph(vault, resolutions, lineage=lineage, index=index)
 
 

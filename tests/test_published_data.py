@@ -339,7 +339,7 @@ def test_the_notes_form_one_lineage_in_year_order(vault, resolutions):
     from kb.graph import build_graph
     from kb.lineage import infer_lineage, timeline
 
-    lineage = infer_lineage(vault, resolutions)
+    lineage = infer_lineage(vault)
     assert lineage.diagnostics == ()
     assert timeline(build_graph(vault, resolutions, lineage=lineage)) == list(LINEAGE)
 

@@ -280,21 +280,21 @@ import kb.vault as vault
 
 root, mode = Path(sys.argv[1]), sys.argv[2]
 forks = []
-real_fork = vault._fork_parser
-vault._fork_parser = lambda share: forks.append(len(share)) or real_fork(share)
+real_start = vault.forked.start
+vault.forked.start = lambda work, **kw: forks.append(len(work.args[1])) or real_start(work, **kw)
 if mode == "child-fails":
     def failing(note):
         raise RuntimeError("encoding failed")
     vault._encode = failing           # the child encodes what it parsed; here it cannot
-os.environ["KB_PARSE_FORK"] = "0"
+os.environ["KB_FORK"] = "0"
 alone = vault.load_vault(root, use_cache=False)
-os.environ["KB_PARSE_FORK"] = "1"
+os.environ["KB_FORK"] = "1"
 both = vault.load_vault(root, use_cache=mode != "child-fails")
 assert forks and forks[0] == len(alone.notes) // 2, forks
 assert both.notes == alone.notes and both.diagnostics == alone.diagnostics
 if mode == "cached":
-    again = vault.load_vault(root)    # read back what the two processes wrote
-    assert again.notes == alone.notes
+    again = vault.load_vault(root)    # the child wrote the cache: its notes and this process's
+    assert again.notes == alone.notes and again.parsed == 0
 print("same notes", len(alone.notes))
 """
 

@@ -1,0 +1,173 @@
+"""Work done in a forked child process while this one goes on: a second core for large vaults.
+
+A fork copies nothing up front (the child shares this process's pages until
+either writes one), so a child starts with every note and index this process
+has built, none of them serialised. kb forks for two kinds of work:
+
+* `start` / `result`: a child computes something this process needs later
+  (half the notes parsed, the lineage) and hands it back as bytes through a
+  pipe; `result` returns None when the child failed, and the caller then does
+  the work itself.
+* `start(..., then=...)` / `send`: having handed its result over, the child
+  goes on in the background, at a lower priority, with what this process
+  sends it (it writes the parse cache). `wait` (before reading that file) and
+  the end of the process wait for it, so this process never reads a file its
+  own child is still making (the write is atomic anyway).
+
+A process with other threads is never forked (a thread holding a lock at the
+fork would leave it held in the child for ever), nor one whose cores are busy
+(`kb.cores`). `KB_FORK=0` never forks, `KB_FORK=1` forks whenever possible.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from kb.cores import idle_cores
+
+
+@dataclass(frozen=True)
+class Child:
+    pid: int
+    results: int            # read end of the child's result
+    orders: int | None      # write end of what the child does next (see `start`)
+    name: str | None
+
+
+_background: dict[str, Child] = {}  # children gone on in the background (see `start`), by name
+_unsent: dict[int, int] = {}        # pid -> the write end of orders not sent yet
+
+
+def may_fork() -> bool:
+    """Whether a child would run beside this process now (see the module docstring)."""
+    import threading
+
+    wanted = os.environ.get("KB_FORK", "")
+    if wanted == "0" or not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    if wanted == "1":
+        return True
+    # a second core nearly free; this process's own background children, niced, give way
+    return (os.cpu_count() or 1) >= 2 and idle_cores() + _running_background() >= 1.5
+
+
+def start(work: Callable[[], bytes], then: Callable[[bytes], None] | None = None,
+          name: str | None = None) -> Child | None:
+    """Fork a child that runs `work` and hands what it returns to `result`; None when no
+    child could be started (the caller then does the work itself).
+
+    With `then`, the child goes on after handing its result over: niced, it waits for
+    what this process `send`s it and runs `then` on that. It is known by `name` to `wait`.
+    Such a child should be forked while this process is small: every page the two
+    share is copied when either writes it (Python writes an object's page whenever it
+    refers to the object), about 2.5 µs a page, so a child outliving a fork made with a
+    large heap slows this process down for as long as it lives.
+    """
+    try:
+        results = os.pipe()
+        orders = os.pipe() if then is not None else None
+    except OSError:
+        return None
+    pid = _fork()
+    if pid is None:
+        for end in (*results, *(orders or ())):
+            os.close(end)
+        return None
+    if pid == 0:
+        status = 1
+        try:
+            os.close(results[0])
+            payload = work()
+            with os.fdopen(results[1], "wb") as out:
+                out.write(payload)
+            if orders is not None:
+                os.close(orders[1])
+                with contextlib.suppress(OSError):
+                    os.nice(10)         # give way to the work the user waits for
+                with os.fdopen(orders[0], "rb") as incoming:
+                    then(incoming.read())
+            status = 0
+        finally:
+            os._exit(status)            # no exit handlers, no buffers of the parent's
+    os.close(results[1])
+    if orders is not None:
+        os.close(orders[0])
+    return Child(pid, results[0], orders[1] if orders is not None else None, name)
+
+
+def result(child: Child) -> bytes | None:
+    """What the child's work returned, or None when it failed."""
+    try:
+        with os.fdopen(child.results, "rb") as pipe:
+            payload = pipe.read()
+    except OSError:
+        payload = b""
+    if child.orders is not None:          # it goes on: what it sent is checked by the caller
+        name = child.name if child.name is not None else str(child.pid)
+        wait(name)
+        _background[name] = child
+        _unsent[child.pid] = child.orders
+        return payload or None
+    _, status = os.waitpid(child.pid, 0)
+    return payload if status == 0 and payload else None
+
+
+def send(child: Child, payload: bytes) -> None:
+    """Hand a child started with `then` what it runs `then` on (b"" for nothing), after `result`."""
+    if child.orders is None:
+        raise ValueError("this child takes no orders")
+    orders = _unsent.pop(child.pid, None)
+    if orders is None:      # sent already, or the child was told to stop
+        return
+    try:
+        with os.fdopen(orders, "wb") as pipe:
+            pipe.write(payload)
+    except OSError:     # the child is gone (or was told to stop): what it would have done is left undone
+        pass
+
+
+def wait(name: str | None = None) -> None:
+    """Wait for the background child called `name` (every one when None) to finish. A child
+    never sent its orders is told there are none (it would wait for them for ever)."""
+    for known in [name] if name is not None else list(_background):
+        child = _background.pop(known, None)
+        if child is None:
+            continue
+        orders = _unsent.pop(child.pid, None)
+        if orders is not None:
+            with contextlib.suppress(OSError):
+                os.close(orders)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child.pid, 0)
+
+
+atexit.register(wait)
+
+
+def _running_background() -> int:
+    running = 0
+    for name, child in list(_background.items()):
+        try:
+            done, _ = os.waitpid(child.pid, os.WNOHANG)
+        except ChildProcessError:
+            done = child.pid
+        if done:
+            del _background[name]
+            orders = _unsent.pop(child.pid, None)
+            if orders is not None:
+                with contextlib.suppress(OSError):
+                    os.close(orders)
+        else:
+            running += 1
+    return running
+
+
+def _fork() -> int | None:
+    try:
+        return os.fork()
+    except OSError:
+        return None
