@@ -6,8 +6,7 @@ fenced and indented code, the code spans' contents, which lines form tables
 text). markdown-it is only the oracle here; kb never runs it on notes.
 
 The generator leaves out, on purpose, the corners `kb.parse.scan` documents
-as simplified: headings, tables and indented code inside block quotes, block
-structure nested more than one list deep, lazy continuation lines after a
+as simplified: block structure nested more than one list deep, lazy continuation lines after a
 block quote or a list, raw HTML blocks, link reference definitions, and
 backticks inside link destinations, autolinks or HTML tags (where markdown-it
 lets those win over code spans).
@@ -178,9 +177,21 @@ def _quote() -> st.SearchStrategy[str]:
     return st.lists(line, min_size=1, max_size=4).map("\n".join)
 
 
+def _quoted_blocks() -> st.SearchStrategy[str]:
+    """Blocks inside a quote or a callout, one or two levels deep: every line carries its `>`."""
+    inner = st.one_of(_paragraph(), _atx(), _setext(), _fence(), _indented(), _table(), _quote())
+
+    def build(marker: str, title: bool, blocks: list[str]) -> str:
+        body = "\n\n".join(blocks)
+        lines = (["[!note] Callout"] if title else []) + body.split("\n")
+        return "\n".join((marker + line) if line else marker.rstrip() for line in lines)
+    return st.builds(build, st.sampled_from(["> ", ">", "> > "]), st.booleans(),
+                     st.lists(inner, min_size=1, max_size=3))
+
+
 _blocks = st.one_of(
     _paragraph(), _atx(), _setext(), _fence(), _indented(), _table(), _list(), _item_with_blocks(), _quote(),
-    st.sampled_from(["***", "---", "___", "- - -", " * * *"]),
+    _quoted_blocks(), st.sampled_from(["***", "---", "___", "- - -", " * * *"]),
 )
 # Lists and quotes are followed by a blank line (no lazy continuation into the next block).
 _SEPARATE = ("- ", "* ", "+ ", "1. ", "2) ", "10. ", "> ", ">")

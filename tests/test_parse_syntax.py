@@ -278,3 +278,73 @@ def test_a_thematic_break_after_a_blank_line_is_not_a_heading() -> None:
 def test_block_ids_are_collected_outside_code() -> None:
     note = parse("A paragraph. ^para-1\n- item ^item2\n\n```\ncode ^in-code\n```\nnot^glued\n`^code-span`")
     assert note.blocks == ("para-1", "item2")
+
+
+# -- block quotes and callouts hold the same structures as the top level -------------------
+
+CALLOUT = """# Facts
+
+> [!info] Key facts
+> | Metric | Value |
+> |---|---|
+> | Depth | [[ResNet\\|152]] layers |
+> | Model | [[AlexNet]] |
+>
+> ## Quoted heading
+>
+>     indented code [[not a link]] #nottag
+>
+> > nested `[[span]]` and [[Nested]]
+"""
+
+
+def test_a_table_in_a_callout_is_a_table_with_its_cells_and_links() -> None:
+    note = parse(CALLOUT)
+    (table,) = note.tables
+    assert table.line == 4 and table.section == "Facts"
+    assert [[c.text for c in row] for row in table.rows] == [["Depth", "[[ResNet|152]] layers"],
+                                                            ["Model", "[[AlexNet]]"]]
+    depth, model = table.rows
+    assert [(link.target, link.label) for link in depth[1].links] == [("ResNet", "152")]
+    assert [link.target for link in model[1].links] == ["AlexNet"] and model[1].line == 7
+
+
+def test_headings_code_and_nested_quotes_inside_a_quote() -> None:
+    note = parse(CALLOUT)
+    assert [(h.level, h.text, h.line) for h in note.headings] == [(1, "Facts", 1), (2, "Quoted heading", 9)]
+    assert [link.target for link in note.links] == ["ResNet", "AlexNet", "Nested"]
+    assert [tag.name for tag in note.tags] == []
+    assert note.links[-1].context == "> > nested `[[span]]` and [[Nested]]"     # the line as written
+
+
+def test_a_tab_after_the_quote_marker_counts_from_the_margin() -> None:
+    assert targets("> \t[[Short indent]]\n") == ["Short indent"]          # 2 columns: text
+    assert targets(">\t\t[[Code]]\n") == []                                 # 5 columns: indented code
+
+
+# -- Obsidian comments hide what they hold ---------------------------------------------------
+
+COMMENTS = """# Note
+
+Visible [[A]] %%hidden [[B]] #hidtag%% and [[C]] #shown
+%%
+## Hidden heading
+| x | y |
+|---|---|
+| [[D]] | 1 |
+key:: value
+%%
+After [[E]] `%%` is code, not a comment: [[F]] ^kept
+
+%% never closed [[G]]
+[[H]] ^gone
+"""
+
+
+def test_nothing_inside_a_comment_counts() -> None:
+    note = parse(COMMENTS)
+    assert [link.target for link in note.links] == ["A", "C", "E", "F"]
+    assert [tag.name for tag in note.tags] == ["shown"]
+    assert [h.text for h in note.headings] == ["Note"]
+    assert note.tables == () and note.fields == ()
+    assert note.blocks == ("kept",) and note.block_lines == (11,)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import markdown
 import pytest
@@ -26,6 +25,8 @@ aliases: [Residual Network]
 Builds on [[AlexNet]], [[AlexNet|the 2012 net]], [[AlexNet#Training details]] and [[Krizhevsky net]].
 Dangling: [[Kaiming He]] and [[Nowhere|somewhere]]. Same note: [[#ResNet]].
 Hostile: [[AlexNet|<script>alert(1)</script>]].
+Quoted: [[AlexNet#^gpus]], and a block of its own: [[#^own]], a block that is not there: [[AlexNet#^none]].
+This line is a block. ^own
 Code: `[[AlexNet]]` and `#notatag`.
 
 ```
@@ -47,7 +48,7 @@ AlexNet won ILSVRC 2012. It links back to [[ResNet]] here.
 
 ## Training details
 
-Two GPUs for [[ResNet|six days]].
+Two GPUs for [[ResNet|six days]]. ^gpus
 
 ## Results
 
@@ -93,6 +94,16 @@ def test_wikilinks_become_relative_links_keeping_labels_aliases_and_heading_anch
     assert "[AlexNet &gt; Training details](AlexNet.md#training-details)" in text
     assert "[Krizhevsky net](AlexNet.md)" in text          # an alias leads to its note
     assert "[ResNet](#resnet)" in text                     # a heading of the same note
+
+
+def test_block_links_lead_to_the_block_and_its_marker_becomes_its_target(vault):
+    text = rewritten(vault)
+    assert "[AlexNet &gt; ^gpus](AlexNet.md#%5Egpus)" in text
+    assert "[^own](#%5Eown)" in text
+    assert "[AlexNet &gt; ^none](AlexNet.md)" in text       # no such block: the page
+    assert 'This line is a block. <span class="kb-block" id="^own"></span>' in text
+    assert 'for [six days](ResNet.md). <span class="kb-block" id="^gpus"></span>' in rewritten(vault, "AlexNet.md")
+    assert "^own" not in text.replace('id="^own"', "").replace("#%5Eown", "").replace("[^own]", "")
 
 
 def test_links_from_a_subfolder_page_climb_out_of_it(vault):

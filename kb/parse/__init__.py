@@ -27,13 +27,15 @@ from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import _MD_TRIM, scan, split_lines, split_row
+from kb.parse.scan import _MD_TRIM, Layout, scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
 # An Obsidian block id: `^id` at the end of a line, after whitespace.
 _BLOCK_ID = re.compile(r"(?<!\S)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
 
 _LINE = attrgetter("line")
+# The `>` markers before a line in a block quote, as `kb.parse.scan` takes them off, level by level.
+_QUOTE_MARKS = re.compile(r"(?:[ ]{0,3}>[ \t]?)*")
 
 __all__ = [
     "Cell", "Field", "Heading", "Link", "ParsedNote", "Table", "Tag",
@@ -82,6 +84,8 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     offset = front.end                       # body line index i is file line i + offset + 1
     layout = scan(lines[offset:] if offset else lines)
     base = offset + 1
+    if "%%" in text:
+        _hide_comments(layout)
 
     # the scanner hands out lines in order, so only the frontmatter's links may need sorting
     links: list[Link] = sorted(front.links, key=_LINE) if front.links else []
@@ -92,6 +96,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     heading_lines = {h.index for h in raw_headings} if raw_headings else ()
     row_links: dict[int, list[tuple[int, int, Link]]] = {}
     blocks: list[str] = []
+    block_lines: list[int] = []
     for index, masked in layout.text:
         has_bracket = "[" in masked
         has_hash = "#" in masked
@@ -100,6 +105,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             block = _BLOCK_ID.match(masked, masked.rfind("^"))     # an id holds no `^`: only the last can end the line
             if block is not None:
                 blocks.append(block.group(1))
+                block_lines.append(index + base)
         if not (has_bracket or has_hash or has_colons):
             continue
         number = index + base
@@ -151,8 +157,36 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         diagnostics=tuple(diagnostics),
         content_hash=content_hash,
         blocks=tuple(blocks),
+        block_lines=tuple(block_lines),
         frontmatter_lines=front.lines,
     )
+
+
+def _hide_comments(layout: Layout) -> None:
+    """Blank Obsidian comments (`%%hidden%%`, within a line or across lines, to the end of
+    the note when never closed) in the text lines, as code spans are blanked: nothing in a
+    comment is a link, tag, inline field or block id, as in Obsidian. Headings and tables
+    on lines a comment covers whole are dropped."""
+    inside = False
+    covered = set()
+    text = layout.text
+    for k, (index, line) in enumerate(text):
+        if "%%" not in line:
+            if inside:
+                covered.add(index)
+                text[k] = (index, " " * len(line))
+            continue
+        pieces = line.split("%%")
+        out = []
+        for n, piece in enumerate(pieces):
+            out.append(" " * len(piece) if inside else piece)
+            if n < len(pieces) - 1:
+                out.append("  ")
+                inside = not inside
+        text[k] = (index, "".join(out))
+    if covered:
+        layout.headings = [h for h in layout.headings if h.index not in covered]
+        layout.tables = [t for t in layout.tables if t.index not in covered]
 
 
 def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], width: int,
@@ -166,12 +200,18 @@ def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], w
     located = row_links.get(index)
     if located is None:
         cells = list(map(Cell, texts, repeat(number), range(width)))
-    elif "\\|" in lines[index + base - 1]:
-        cells = _linked_cells(path, number, lines[index + base - 1], width, located, diagnostics)
+        cells.extend([Cell("", number, column) for column in range(len(cells), width)])
+        return tuple(cells)
+    source = lines[index + base - 1]
+    quoted = _QUOTE_MARKS.match(source).end()
+    if quoted:          # a row of a table in a block quote: columns count from the quote's margin
+        source = source[quoted:]
+        located = [(start - quoted, end - quoted, link) for start, end, link in located]
+    if "\\|" in source:
+        cells = _linked_cells(path, number, source, width, located, diagnostics)
     else:
         # Without escaped pipes every `|` is a border: a link holding one is split,
         # and the borders before a link give its column.
-        source = lines[index + base - 1]
         lead = 1 if source.lstrip(_MD_TRIM)[:1] == "|" else 0
         inside: dict[int, list[Link]] = {}
         for start, end, link in located:

@@ -149,3 +149,4 @@ class ParsedNote:
     # 1-based file line of each top-level frontmatter key, as written ("aliases" -> 2);
     # a key written twice has the line of the last one, whose value YAML keeps
     frontmatter_lines: dict[str, int] = field(default_factory=dict)
+    block_lines: tuple[int, ...] = ()   # the file line of each of `blocks`

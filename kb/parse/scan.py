@@ -20,10 +20,9 @@ Where the scanner deliberately simplifies CommonMark:
     found relative to the item's content column (the oracle tests cover one
     level of nesting); deeper structures (a quote inside a list inside a
     quote...) are approximated by the innermost open list column.
-  - Block quotes: inside `>` lines only fences are recognised (so code in a
-    quote or callout never yields links); headings, tables and indented code
-    inside a quote are read as text. Lazy continuation lines of a quote are
-    read as ordinary text.
+  - Block quotes (and callouts) are scanned as documents of their own, so
+    headings, tables, code and nested quotes inside them are found; lazy
+    continuation lines of a quote (no `>`) are read as ordinary text after it.
   - Raw HTML blocks are read as text (their lines still end paragraphs and
     tables where CommonMark says they do); link reference definitions are
     read as text.
@@ -315,10 +314,11 @@ def _span_content(text: str, start: int, end: int, ticks: int) -> str:
 
 
 class _Scanner:
-    __slots__ = ("lines", "layout", "masked", "para", "para_base", "lists")
+    __slots__ = ("lines", "layout", "masked", "para", "para_base", "lists", "origins")
 
-    def __init__(self, lines: list[str]):
+    def __init__(self, lines: list[str], origins: list[int] | None = None):
         self.lines = lines
+        self.origins = origins      # per line, the column of the file where it starts (a quote's content)
         self.layout = Layout()
         self.masked: dict[int, str] = {}
         self.para: list[tuple[int, int]] = []     # (line index, column where inline content starts)
@@ -613,56 +613,50 @@ class _Scanner:
         return j
 
     def _blockquote(self, i: int) -> int:
-        """Quote lines: fences inside are code, every other line is inline text."""
+        """A block quote (a callout too): its lines, one `>` and the space after it taken off,
+        are scanned as a document of their own, so headings, tables, code and nested quotes
+        inside it are found as at the top level, at the same line numbers."""
         lines = self.lines
         n = len(lines)
-        text = self.layout.text
-        fence: tuple[str, int] | None = None
-        fence_start = 0
-        run: list[tuple[int, int, int]] = []       # the quote's current paragraph
-        run_depth = 0
+        inner = []
+        margins = []        # per line: (characters of it before the content, spaces put in for tabs)
+        origins = []        # per line: the file's column where the content starts
         j = i
         while j < n:
             indent, rest = _indent(lines[j])
             if not rest or indent >= 4 or rest[0] != ">":
                 break
-            content = rest
-            depth = 0
-            while content[:1] == ">":
-                depth += 1
+            content = rest[1:]
+            margin = len(lines[j]) - len(rest) + 1
+            if content[:1] == " ":
                 content = content[1:]
-                if content[:1] in (" ", "\t"):
-                    content = content[1:]
-                nested = content.lstrip(" ")
-                if nested[:1] == ">" and len(content) - len(nested) < 4:
-                    content = nested
-            c_indent, c_rest = _indent(content)
-            if depth != run_depth:
-                self._inline(run)
-                run = []
-                run_depth = depth
-            if fence is not None:
-                if c_rest and c_indent < 4 and _fence_closes(c_rest, *fence):
-                    self.layout.code_blocks.append((fence_start, j + 1, "fence"))
-                    fence = None
-                j += 1
-                continue
-            opened = _fence_open(c_rest) if c_rest and c_indent < 4 else None
-            if opened is not None:
-                self._inline(run)
-                run = []
-                fence = opened
-                fence_start = j
-            elif c_rest:
-                text.append((j, lines[j]))
-                run.append((j, len(lines[j]) - len(c_rest), len(lines[j])))
-            else:
-                self._inline(run)
-                run = []
+                margin += 1
+            padding = 0
+            column = (self.origins[j] if self.origins else 0) + indent + 1 + (margin - (len(lines[j]) - len(rest) + 1))
+            origins.append(column)
+            if content[:1] == "\t" or (content[:1] == " " and "\t" in content[:4]):
+                # tabs stop every 4 columns of the file, not of the quote's content; the
+                # space a `>` may take can come out of a tab
+                space = content[:len(content) - len(content.lstrip(" \t"))]
+                end = column
+                for ch in space:
+                    end = end + 4 - end % 4 if ch == "\t" else end + 1
+                taken = margin == len(lines[j]) - len(rest) + 1     # the optional space comes out of the tab
+                padding = end - column - taken
+                origins[-1] += taken
+                content = " " * padding + content[len(space):]
+                margin += len(space)
+            inner.append(content)
+            margins.append((margin, padding))
             j += 1
-        self._inline(run)
-        if fence is not None:
-            self.layout.code_blocks.append((fence_start, j, "fence"))
+        quoted = _Scanner(inner, origins).run()
+        layout = self.layout
+        layout.text.extend((i + k, lines[i + k][:margins[k][0]] + line[margins[k][1]:]) for k, line in quoted.text)
+        layout.headings.extend(RawHeading(i + h.index, h.level, h.text) for h in quoted.headings)
+        layout.tables.extend(RawTable(i + t.index, t.header, [(i + k, cells) for k, cells in t.rows])
+                             for t in quoted.tables)
+        layout.code_blocks.extend((i + a, i + b, kind) for a, b, kind in quoted.code_blocks)
+        layout.code_spans.extend((i + k, content) for k, content in quoted.code_spans)
         return j
 
     def _list_item(self, i: int, rest: str, width: int, indent: int) -> int:

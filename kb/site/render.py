@@ -154,6 +154,8 @@ class Linker:
         if resolution.status == "file" or not target.endswith(".md"):
             return f"[{markdown_text(label)}]({relative_href(page, target)})"
         anchor = heading_anchor(self.notes.get(target), link.heading)
+        if anchor is None and link.block and link.block in getattr(self.notes.get(target), "blocks", ()):
+            anchor = block_anchor(link.block)
         if target == page and anchor:
             return f"[{markdown_text(label)}](#{quote(anchor, safe='')})"
         return f"[{markdown_text(label)}]({relative_href(page, target, anchor)})"
@@ -318,6 +320,7 @@ def rewrite_lines(lines: Sequence[str], first_line: int, source: str, page: str,
                 links_by_line.setdefault(link.line, []).append(link)
         for tag in note.tags:
             tags_by_line.setdefault(tag.line, set()).add(tag.name.casefold())
+    blocks = dict(zip(note.block_lines, note.blocks)) if note is not None and note.blocks else {}
     out: list[str] = []
     for offset, text in enumerate(lines):
         number = first_line + offset
@@ -329,8 +332,23 @@ def rewrite_lines(lines: Sequence[str], first_line: int, source: str, page: str,
         if parsed_links or line_tags:
             text = _rewrite_line(text, number, source, page, linker, parsed_links or [], line_tags or set(),
                                  depth, badges)
+        if number in blocks:
+            text = _block_target(text, blocks[number])
         out.append(text)
     return "\n".join(out)
+
+
+def _block_target(text: str, block: str) -> str:
+    """The line's closing `^id` (hidden, as Obsidian hides it) made the target of `[[Note#^id]]`."""
+    marker = text.rfind("^" + block)
+    if marker < 0:
+        return text
+    return f'{text[:marker].rstrip()} <span class="kb-block" id="{html_attribute(block_anchor(block))}"></span>'
+
+
+def block_anchor(block: str) -> str:
+    """The id of the element a `[[Note#^block]]` link leads to (Obsidian Publish writes `#^block` too)."""
+    return "^" + block
 
 
 def _rewrite_line(text: str, number: int, source: str, page: str, linker: Linker, links: list[Link],
