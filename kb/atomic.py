@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 
 def write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
@@ -13,12 +14,19 @@ def write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     With `exclusive`, fail with FileExistsError instead of replacing an existing file
     (the check and the link are one step, so a file created meanwhile is never lost).
     """
+    write_parts(path, (data,), exclusive=exclusive)
+
+
+def write_parts(path: Path, parts: Iterable[bytes | memoryview], *, exclusive: bool = False) -> None:
+    """`write_bytes` of the parts end to end, without joining them in memory first (a cache
+    of a large vault is hundreds of megabytes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:

@@ -93,12 +93,17 @@ def read_checked(path: Path, magic: bytes, key: bytes | None = None) -> tuple[by
     return stored, payload
 
 
-def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes) -> None:
-    """Write `payload` atomically after `magic`, `key` and its sha256; a cache that cannot be
-    written only costs time on the next run, so a failure is not an error."""
+def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | list) -> None:
+    """Write `payload` (bytes, or a list of parts that make it end to end, never joined in
+    memory) atomically after `magic`, `key` and its sha256; a cache that cannot be written
+    only costs time on the next run, so a failure is not an error."""
     from kb import atomic
 
+    parts = payload if isinstance(payload, list) else [payload]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
     try:
-        atomic.write_bytes(path, b"".join((magic, key, hashlib.sha256(payload).digest(), payload)))
+        atomic.write_parts(path, [magic, key, digest.digest(), *parts])
     except OSError:
         pass

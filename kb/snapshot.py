@@ -43,7 +43,7 @@ if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs
 
     from kb.lineage import Lineage
 
-_MAGIC = b"kb-graph-snapshot 3\n"
+_MAGIC = b"kb-graph-snapshot 4\n"
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
 
@@ -74,14 +74,15 @@ def load(vault, *, graph: bool = True) -> Stages | None:
         return None
     stored, payload = checked
     try:
-        sections = marshal.loads(payload)
+        sections = _sections(payload)
         links = marshal.loads(sections["links"])
         if stored != key:
             found = _reuse_links(vault, links)
             return Stages(*found) if found is not None else None
         index, resolutions = _decode_links(vault, links)
+        del links
         if graph and "graph" in sections:
-            return Stages(index, resolutions, *_decode_graph(vault, marshal.loads(sections["graph"])))
+            return Stages(index, resolutions, *_decode_graph(vault, sections["lineage"], sections["graph"]))
         return Stages(index, resolutions)
     except Exception:  # a payload that passed the checksum yet fails: not trusted
         return None
@@ -98,8 +99,21 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
         return
     sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
     if lineage is not None and graph is not None:
-        sections["graph"] = marshal.dumps(_encode_graph(lineage, graph))
-    write_checked(_path(vault), _MAGIC, key, marshal.dumps(sections))
+        sections["lineage"], sections["graph"] = _encode_graph(lineage, graph)
+    # the sections end to end after a listing of where each lies: read back as views of the
+    # file, written without joining them (a large vault's graph is hundreds of megabytes)
+    listing, offset = {}, 0
+    for name, section in sections.items():
+        listing[name] = (offset, offset + len(section))
+        offset += len(section)
+    header = marshal.dumps(listing)
+    write_checked(_path(vault), _MAGIC, key, [len(header).to_bytes(8, "little"), header, *sections.values()])
+
+
+def _sections(payload: memoryview) -> dict[str, memoryview]:
+    size = int.from_bytes(payload[:8], "little")
+    body = payload[8 + size:]
+    return {name: body[start:end] for name, (start, end) in marshal.loads(payload[8:8 + size]).items()}
 
 
 def _path(vault) -> Path:
@@ -194,7 +208,8 @@ def _context(vault) -> bytes:
         list(vault.files)))).digest()
 
 
-def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
+def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[bytes, bytes]:
+    """The lineage section (marshal) and the graph section (a pickle)."""
     import networkx
 
     from kb.lineage import to_tuples
@@ -209,19 +224,19 @@ def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple:
     finally:
         for node, frontmatter in frontmatters.items():
             graph.nodes[node]["frontmatter"] = frontmatter
-    return to_tuples(lineage), networkx.__version__, pickled
+    return marshal.dumps((to_tuples(lineage), networkx.__version__)), pickled
 
 
-def _decode_graph(vault, encoded: tuple) -> tuple[Lineage, nx.MultiDiGraph]:
+def _decode_graph(vault, lineage_section, graph_section) -> tuple[Lineage, nx.MultiDiGraph]:
     import networkx
 
     from kb.lineage import from_tuples
 
-    lineage_tuples, version, pickled = encoded
+    lineage_tuples, version = marshal.loads(lineage_section)
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
     lineage = from_tuples(lineage_tuples)
-    graph = pickle.loads(pickled)
+    graph = pickle.loads(graph_section)
     nodes = graph._node
     for note in vault.notes:
         node = nodes.get(note.path[:-3])

@@ -367,8 +367,8 @@ def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
         listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
         offset += len(encoding)
     listing_bytes = marshal.dumps(listing)
-    write_checked(path, _MAGIC, _fingerprint(), b"".join((len(listing_bytes).to_bytes(8, "little"), listing_bytes,
-                                                          *encodings)))
+    write_checked(path, _MAGIC, _fingerprint(), [len(listing_bytes).to_bytes(8, "little"), listing_bytes,
+                                                  *encodings])
 
 
 # --- the cache's encoding ------------------------------------------------------------------
