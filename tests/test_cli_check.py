@@ -137,6 +137,17 @@ def test_strict_fails_on_approximate_or_unverifiable(capsys, tmp_path):
     assert run(capsys, tmp_path, "--strict")[0] == 1
 
 
+def test_figures_in_a_callout_are_checked_and_figures_in_a_comment_are_not(capsys, tmp_path, cache):
+    (tmp_path / "R.md").write_text(
+        "# R\n\n> [!info] Key facts\n> | Model | Params |\n> |---|---|\n> | ResNet-50 | 25.6M |\n\n"
+        "%%\n| Model | Params |\n|---|---|\n| ResNet-50 | 99M |\n%%\n", encoding="utf-8")
+    code, out, _ = run(capsys, tmp_path, "--format", "json")
+    claims = json.loads(out)["claims"]
+    assert code == 0
+    assert [(c["line"], c["subject"], c["attribute"], c["verdict"]) for c in claims] == [
+        (6, "ResNet-50", "params", "verified")]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -187,6 +187,11 @@ def test_badges_land_in_the_claimed_cell_with_their_evidence_in_words(vault):
     assert "measured: AlexNet reference model" in label
 
 
+def test_cells_of_a_table_in_a_callout_start_after_the_quote_markers():
+    for row in ("> | Depth | 152 |", ">| Depth | 152 |", "> > | Depth | 152 |"):
+        assert [row[a:b].strip() for a, b in cell_spans(row)] == ["Depth", "152"]
+
+
 def test_cell_spans_skip_escaped_pipes_and_pipes_in_code():
     row = r"| a \| b | `x|y` | c |"
     assert [row[s:e].strip() for s, e in cell_spans(row)] == [r"a \| b", "`x|y`", "c"]

@@ -27,15 +27,13 @@ from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
 from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
-from kb.parse.scan import _MD_TRIM, Layout, scan, split_lines, split_row
+from kb.parse.scan import _MD_TRIM, QUOTE_MARKS, Layout, scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
 # An Obsidian block id: `^id` at the end of a line, after whitespace.
 _BLOCK_ID = re.compile(r"(?<!\S)\^([A-Za-z0-9][A-Za-z0-9-]*)\s*$")
 
 _LINE = attrgetter("line")
-# The `>` markers before a line in a block quote, as `kb.parse.scan` takes them off, level by level.
-_QUOTE_MARKS = re.compile(r"(?:[ ]{0,3}>[ \t]?)*")
 
 __all__ = [
     "Cell", "Field", "Heading", "Link", "ParsedNote", "Table", "Tag",
@@ -203,7 +201,7 @@ def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], w
         cells.extend([Cell("", number, column) for column in range(len(cells), width)])
         return tuple(cells)
     source = lines[index + base - 1]
-    quoted = _QUOTE_MARKS.match(source).end()
+    quoted = QUOTE_MARKS.match(source).end()
     if quoted:          # a row of a table in a block quote: columns count from the quote's margin
         source = source[quoted:]
         located = [(start - quoted, end - quoted, link) for start, end, link in located]

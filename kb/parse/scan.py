@@ -54,6 +54,8 @@ _HTML_BLOCK_START = re.compile(
     re.IGNORECASE,
 )
 _BACKTICK_RUN = re.compile(r"`+")
+# The `>` markers before a line of a block quote, as the scanner takes them off, level by level.
+QUOTE_MARKS = re.compile(r"(?:[ ]{0,3}>[ \t]?)*")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 # Characters that cannot start a block: a line starting with one (and holding
 # no `|`) is paragraph text, whatever came before it.

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from kb.parse.note import Link, ParsedNote
+from kb.parse.scan import QUOTE_MARKS
 from kb.site.svg import human_count
 
 if TYPE_CHECKING:  # the resolver is another stage; only its Resolution shape is used here
@@ -271,7 +272,11 @@ class BadgeIndex:
 
 
 def cell_spans(row: str) -> list[tuple[int, int]]:
-    """(start, end) of each cell's content in a GFM table row; `\\|` and pipes in code spans do not split."""
+    """(start, end) of each cell's content in a GFM table row; `\\|` and pipes in code spans do not split.
+    A row of a table in a block quote or callout has its cells after the `>` markers."""
+    margin = QUOTE_MARKS.match(row).end()
+    if margin:
+        return [(start + margin, end + margin) for start, end in cell_spans(row[margin:])]
     code = [m.span() for m in CODE_SPAN.finditer(row)]
     pipes = [i for i, char in enumerate(row) if char == "|" and (i == 0 or row[i - 1] != "\\")
              and not any(start <= i < end for start, end in code)]
