@@ -131,21 +131,27 @@ def send(child: Child, payload: bytes) -> None:
 
 
 def wait(name: str | None = None) -> None:
-    """Wait for the background child called `name` (every one when None) to finish. A child
-    never sent its orders is told there are none (it would wait for them for ever)."""
+    """Wait for the background child called `name` (every one when None) to finish."""
     for known in [name] if name is not None else list(_background):
-        child = _background.pop(known, None)
-        if child is None:
-            continue
+        child = _forget(known)
+        if child is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+
+atexit.register(wait)
+
+
+def _forget(name: str) -> Child | None:
+    """Drop a background child from the books; one never sent its orders is told there are
+    none (it would wait for them for ever)."""
+    child = _background.pop(name, None)
+    if child is not None:
         orders = _unsent.pop(child.pid, None)
         if orders is not None:
             with contextlib.suppress(OSError):
                 os.close(orders)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(child.pid, 0)
-
-
-atexit.register(wait)
+    return child
 
 
 def _running_background() -> int:
@@ -156,11 +162,7 @@ def _running_background() -> int:
         except ChildProcessError:
             done = child.pid
         if done:
-            del _background[name]
-            orders = _unsent.pop(child.pid, None)
-            if orders is not None:
-                with contextlib.suppress(OSError):
-                    os.close(orders)
+            _forget(name)
         else:
             running += 1
     return running

@@ -253,10 +253,12 @@ def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str
 #
 # Parsing is most of a cold load (about 0.2 ms a note). With a second core free, a forked
 # child (`kb.forked`) reads and parses the first half of the notes while this process does
-# the second; the child hands its notes back in the cache's encoding (see `_encode`), which
-# this process decodes and keeps for the cache. Notes this process parsed itself are encoded
-# by the cache's writer, in the background when it can be. Below PARALLEL_MIN_NOTES the fork
-# costs more than it saves. If the child fails in any way, this process does its share itself.
+# the second, and hands them over in the cache's encoding (see `_encode`), which this process
+# decodes. This process encodes its own half meanwhile and sends it back: the child, forked
+# while this process was small, writes the whole cache in the background (a child forked
+# later, from a process holding the notes, would slow it down; see `kb.forked.start`).
+# Below PARALLEL_MIN_NOTES the fork costs more than it saves. If the child fails in any
+# way, this process does its share itself and writes the cache.
 
 PARALLEL_MIN_NOTES = 500
 
@@ -271,7 +273,7 @@ def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | Non
         shared: dict[str, list] = {}
         child = forked.start(partial(_read_encoded, base, to_read[:half], shared),
                              then=partial(_write_from_child, cache_file, entries, to_read, shared),
-                             name=str(cache_file))
+                             name=str(cache_file) if cache_file is not None else None)
     mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
     if child is None:
         return mine, False
@@ -300,7 +302,8 @@ def _encoded_outcome(outcome) -> tuple:
 
 
 def _read_encoded(base: str, share: list[tuple[int, str, tuple | None, tuple | None]], shared: dict) -> bytes:
-    """In the child: its share's outcomes, encoded (kept in `shared` for the cache)."""
+    """In the child: its share's outcomes, encoded; also kept in `shared`, which the child's
+    `_write_from_child` reads next."""
     shared["mine"] = [_encoded_outcome(_read_one(base, rel, entry)) for _, rel, _, entry in share]
     return marshal.dumps(shared["mine"])
 
