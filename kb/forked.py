@@ -16,7 +16,7 @@ has built, none of them serialised. kb forks for two kinds of work:
 
 A process with other threads is never forked (a thread holding a lock at the
 fork would leave it held in the child for ever), nor one whose cores are busy
-(`kb.cores`). `KB_FORK=0` never forks, `KB_FORK=1` forks whenever possible.
+(`kb.cores`). `KB_FORK=0` never forks, `KB_FORK=1` forks whenever it can.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ class Child:
 
 _background: dict[str, Child] = {}  # children gone on in the background (see `start`), by name
 _unsent: dict[int, int] = {}        # pid -> the write end of orders not sent yet
+
+
+def pays(count: int, minimum: int) -> bool:
+    """Whether forking for `count` items pays: at least `minimum` of them (below, the fork
+    costs more than it saves) and `may_fork`; `KB_FORK=1` drops the minimum."""
+    return (count >= minimum or os.environ.get("KB_FORK") == "1") and may_fork()
 
 
 def may_fork() -> bool:

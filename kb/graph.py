@@ -82,7 +82,7 @@ def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
     """What gives the vault's lineage: inferred now in a forked child, when that pays, and
     collected on the call (inferred here if the child failed); else inferred on the call."""
     here = functools.partial(infer_lineage, vault, index)
-    if len(vault.notes) < PARALLEL_MIN_NOTES or not forked.may_fork():
+    if not forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
         return here
     child = forked.start(lambda: marshal.dumps(to_tuples(here())))
     if child is None:

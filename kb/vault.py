@@ -269,7 +269,7 @@ def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | Non
     child has taken over writing `cache_file` (the notes' `entries` so far: the cache hits)."""
     half = len(to_read) // 2
     child = None
-    if half and _worth_forking(len(to_read)):
+    if half and forked.pays(len(to_read), PARALLEL_MIN_NOTES):
         shared: dict[str, list] = {}
         child = forked.start(partial(_read_encoded, base, to_read[:half], shared),
                              then=partial(_write_from_child, cache_file, entries, to_read, shared),
@@ -287,10 +287,6 @@ def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | Non
     theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
     return theirs + mine, cache_file is not None
-
-
-def _worth_forking(count: int) -> bool:
-    return (count >= PARALLEL_MIN_NOTES or os.environ.get("KB_FORK") == "1") and forked.may_fork()
 
 
 def _encoded_outcome(outcome) -> tuple:

@@ -115,7 +115,6 @@ from kb.lineage import infer_lineage
 from kb.resolve import build_index
 from kb.vault import load_vault
 
-graph.PARALLEL_MIN_NOTES = 1
 if sys.argv[2] == "child-fails":
     graph.to_tuples = None          # the child cannot encode what it inferred
 vault = load_vault(Path(sys.argv[1]), use_cache=False)
