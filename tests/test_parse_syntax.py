@@ -348,3 +348,11 @@ def test_nothing_inside_a_comment_counts() -> None:
     assert [h.text for h in note.headings] == ["Note"]
     assert note.tables == () and note.fields == ()
     assert note.blocks == ("kept",) and note.block_lines == (11,)
+
+
+def test_comments_are_located_and_left_out_of_link_contexts() -> None:
+    note = parse(COMMENTS)
+    assert note.comments == ((3, 14, 3, 38), (4, 0, 10, 2), (13, 0, 14, -1))
+    assert note.links[0].context == "Visible [[A]]  and [[C]] #shown"      # what a reader sees
+    (field,) = parse("key:: value %%not part of it%%").fields
+    assert field.value == "value"

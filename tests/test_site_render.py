@@ -27,6 +27,10 @@ Dangling: [[Kaiming He]] and [[Nowhere|somewhere]]. Same note: [[#ResNet]].
 Hostile: [[AlexNet|<script>alert(1)</script>]].
 Quoted: [[AlexNet#^gpus]], and a block of its own: [[#^own]], a block that is not there: [[AlexNet#^none]].
 This line is a block. ^own
+Shown %%a private remark with [[AlexNet]]%% and shown again.
+%%
+A hidden paragraph.
+%%
 Code: `[[AlexNet]]` and `#notatag`.
 
 ```
@@ -104,6 +108,12 @@ def test_block_links_lead_to_the_block_and_its_marker_becomes_its_target(vault):
     assert 'This line is a block. <span class="kb-block" id="^own"></span>' in text
     assert 'for [six days](ResNet.md). <span class="kb-block" id="^gpus"></span>' in rewritten(vault, "AlexNet.md")
     assert "^own" not in text.replace('id="^own"', "").replace("#%5Eown", "").replace("[^own]", "")
+
+
+def test_comments_are_not_published(vault):
+    text = rewritten(vault)
+    assert "Shown  and shown again." in text
+    assert "private remark" not in text and "hidden paragraph" not in text and "%%" not in text
 
 
 def test_links_from_a_subfolder_page_climb_out_of_it(vault):

@@ -82,8 +82,9 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     offset = front.end                       # body line index i is file line i + offset + 1
     layout = scan(lines[offset:] if offset else lines)
     base = offset + 1
-    if "%%" in text:
-        _hide_comments(layout)
+    visible: dict[int, str] = {}
+    comments = tuple((a + base, b, c + base, d) for a, b, c, d in
+                     _hide_comments(layout, lines[offset:] if offset else lines, visible)) if "%%" in text else ()
 
     # the scanner hands out lines in order, so only the frontmatter's links may need sorting
     links: list[Link] = sorted(front.links, key=_LINE) if front.links else []
@@ -108,11 +109,12 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             continue
         number = index + base
         keyed = None
+        source = visible.get(index, lines[index + offset]) if visible else lines[index + offset]
         if has_colons and index not in heading_lines:
-            found, keyed = find_fields(masked, number, lines[index + offset])
+            found, keyed = find_fields(masked, number, source)
             fields.extend(found)
         if has_bracket:
-            located = locate_links(masked, number, lines[index + offset].strip(), keyed)
+            located = locate_links(masked, number, source.strip(), keyed)
             if located:
                 links.extend([link for _, _, link in located])
                 row_links[index] = located      # read back only for table rows
@@ -156,17 +158,23 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         content_hash=content_hash,
         blocks=tuple(blocks),
         block_lines=tuple(block_lines),
+        comments=comments,
         frontmatter_lines=front.lines,
     )
 
 
-def _hide_comments(layout: Layout) -> None:
+def _hide_comments(layout: Layout, body: list[str], visible: dict[int, str]) -> list[tuple[int, int, int, int]]:
     """Blank Obsidian comments (`%%hidden%%`, within a line or across lines, to the end of
     the note when never closed) in the text lines, as code spans are blanked: nothing in a
     comment is a link, tag, inline field or block id, as in Obsidian. Headings and tables
-    on lines a comment covers whole are dropped."""
+    on lines a comment covers whole are dropped. Returns each comment's (first line,
+    column, last line, end column), markers included, in body line indexes; the last
+    line and -1 for one never closed. `visible` gets each line holding a `%%` as a reader
+    sees it, comments left out (the context of its links)."""
     inside = False
     covered = set()
+    regions = []
+    opened = (0, 0)
     text = layout.text
     for k, (index, line) in enumerate(text):
         if "%%" not in line:
@@ -174,17 +182,33 @@ def _hide_comments(layout: Layout) -> None:
                 covered.add(index)
                 text[k] = (index, " " * len(line))
             continue
-        pieces = line.split("%%")
-        out = []
-        for n, piece in enumerate(pieces):
-            out.append(" " * len(piece) if inside else piece)
-            if n < len(pieces) - 1:
-                out.append("  ")
-                inside = not inside
-        text[k] = (index, "".join(out))
+        hidden = []             # (start, end) columns of this line inside comments
+        start = 0 if inside else None
+        column = line.find("%%")
+        while column >= 0:
+            if inside:
+                regions.append((*opened, index, column + 2))
+                hidden.append((start, column + 2))
+            else:
+                opened, start = (index, column), column
+            inside = not inside
+            column = line.find("%%", column + 2)
+        if inside:
+            hidden.append((start, len(line)))
+        original = body[index]
+        masked, shown, previous = [], [], 0
+        for a, b in hidden:
+            masked += [line[previous:a], " " * (b - a)]
+            shown.append(original[previous:a])
+            previous = b
+        text[k] = (index, "".join(masked) + line[previous:])
+        visible[index] = "".join(shown) + original[previous:]
+    if inside:
+        regions.append((*opened, len(body) - 1, -1))
     if covered:
         layout.headings = [h for h in layout.headings if h.index not in covered]
         layout.tables = [t for t in layout.tables if t.index not in covered]
+    return regions
 
 
 def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], width: int,

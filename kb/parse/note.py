@@ -150,3 +150,6 @@ class ParsedNote:
     # a key written twice has the line of the last one, whose value YAML keeps
     frontmatter_lines: dict[str, int] = field(default_factory=dict)
     block_lines: tuple[int, ...] = ()   # the file line of each of `blocks`
+    # `%% comments %%`: (first file line, column, last file line, end column), the `%%`
+    # included; end column -1 for a comment never closed (it runs to the end of the note)
+    comments: tuple[tuple[int, int, int, int], ...] = ()

@@ -326,9 +326,12 @@ def rewrite_lines(lines: Sequence[str], first_line: int, source: str, page: str,
         for tag in note.tags:
             tags_by_line.setdefault(tag.line, set()).add(tag.name.casefold())
     blocks = dict(zip(note.block_lines, note.blocks)) if note is not None and note.blocks else {}
+    hidden = _comment_spans(note.comments) if note is not None and note.comments else {}
     out: list[str] = []
     for offset, text in enumerate(lines):
         number = first_line + offset
+        if number in hidden:
+            text = _without(text, hidden[number])
         cells = badges.on_line(number) if badges else {}
         if cells:
             text = _with_badges(text, number, cells)
@@ -341,6 +344,28 @@ def rewrite_lines(lines: Sequence[str], first_line: int, source: str, page: str,
             text = _block_target(text, blocks[number])
         out.append(text)
     return "\n".join(out)
+
+
+def _comment_spans(comments) -> dict[int, list[tuple[int, int]]]:
+    """file line -> the (start, end) column ranges `%% comments %%` take on it (end -1: to the
+    end of the line); a published page hides them, as Obsidian's reading view does."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for first, column, last, end in comments:
+        for line in range(first, last + 1):
+            spans.setdefault(line, []).append((column if line == first else 0, end if line == last else -1))
+    return spans
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """The line with the column ranges taken out; blank when nothing else is left."""
+    kept = []
+    previous = 0
+    for start, end in sorted(spans):
+        kept.append(text[previous:start])
+        previous = len(text) if end < 0 else max(previous, end)
+    kept.append(text[previous:])
+    result = "".join(kept)
+    return result if result.strip() else ""
 
 
 def _block_target(text: str, block: str) -> str:
