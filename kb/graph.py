@@ -66,10 +66,7 @@ def vault_graph(vault) -> VaultGraph:
         index = build_index(vault)
         lineage_of = _lineage_beside(vault, index)
         resolutions = resolve_vault(vault, index)
-    with paused_gc():
-        graph, missing = _link_graph(vault, resolutions)
-        lineage = lineage_of()
-        _add_lineage(graph, missing, lineage)
+    graph, lineage = _graph(vault, resolutions, lineage_of)
     snapshot.save(vault, index, resolutions, lineage, graph)
     return VaultGraph(vault, index, resolutions, lineage, graph)
 
@@ -100,12 +97,19 @@ def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
                 index: Index | None = None) -> nx.MultiDiGraph:
     """The graph of a loaded vault and its resolved links (lineage is inferred unless given)."""
+    return _graph(vault, resolutions, (lambda: lineage) if lineage is not None
+                  else functools.partial(infer_lineage, vault, index))[0]
+
+
+def _graph(vault, resolutions: tuple[Resolution, ...],
+           lineage_of: Callable[[], Lineage]) -> tuple[nx.MultiDiGraph, Lineage]:
+    """The graph and the lineage. `lineage_of` is called once the links' graph is built: a
+    lineage inferred in a forked child has that long to arrive."""
     with paused_gc():
-        if lineage is None:
-            lineage = infer_lineage(vault, index)
         graph, missing = _link_graph(vault, resolutions)
+        lineage = lineage_of()
         _add_lineage(graph, missing, lineage)
-        return graph
+    return graph, lineage
 
 
 def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiGraph, dict[str, str]]:
