@@ -625,31 +625,32 @@ class _Scanner:
         origins = []        # per line: the file's column where the content starts
         j = i
         while j < n:
-            indent, rest = _indent(lines[j])
+            line = lines[j]
+            indent, rest = _indent(line)
             if not rest or indent >= 4 or rest[0] != ">":
                 break
             content = rest[1:]
-            margin = len(lines[j]) - len(rest) + 1
-            if content[:1] == " ":
+            spaced = content[:1] == " "             # the one space a `>` may take
+            if spaced:
                 content = content[1:]
-                margin += 1
+            margin = len(line) - len(rest) + 1 + spaced
+            column = (self.origins[j] if self.origins else 0) + indent + 1 + spaced
             padding = 0
-            column = (self.origins[j] if self.origins else 0) + indent + 1 + (margin - (len(lines[j]) - len(rest) + 1))
-            origins.append(column)
-            if content[:1] == "\t" or (content[:1] == " " and "\t" in content[:4]):
-                # tabs stop every 4 columns of the file, not of the quote's content; the
-                # space a `>` may take can come out of a tab
-                space = content[:len(content) - len(content.lstrip(" \t"))]
+            space = content[:len(content) - len(content.lstrip(" \t"))]
+            if "\t" in space:
+                # tabs stop every 4 columns of the file, not of the quote's content; without a
+                # space after the `>`, the space it may take comes out of the tab
                 end = column
                 for ch in space:
                     end = end + 4 - end % 4 if ch == "\t" else end + 1
-                taken = margin == len(lines[j]) - len(rest) + 1     # the optional space comes out of the tab
+                taken = not spaced
                 padding = end - column - taken
-                origins[-1] += taken
+                column += taken
                 content = " " * padding + content[len(space):]
                 margin += len(space)
             inner.append(content)
             margins.append((margin, padding))
+            origins.append(column)
             j += 1
         quoted = _Scanner(inner, origins).run()
         layout = self.layout
