@@ -5,7 +5,10 @@ Caches live outside the vault (kb never writes into a user's notes folder):
 validated when read; a corrupt or stale entry is rebuilt, never trusted. The
 per-vault caches (parse cache, graph snapshot, claims) share one checked file
 format: a magic line, a key (what must match for the file to be reused), the
-sha256 of the payload, the payload.
+sha256 of the payload, the payload. A payload of many parts (each note of the
+parse cache, each section of the snapshot) is a listing of where each part lies
+followed by the parts end to end (`listed`, `read_listing`): written without
+joining them, read back as views of the file.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import pickle
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def cache_dir(kind: str) -> Path:
@@ -107,3 +111,17 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | list) -
         atomic.write_parts(path, [magic, key, digest.digest(), *parts])
     except OSError:
         pass
+
+
+def listed(listing: Any, parts: list) -> list:
+    """A payload for `write_checked`: `listing` (any marshal value; it says where each part
+    lies, as offsets into the parts end to end), then the parts, never joined in memory."""
+    header = marshal.dumps(listing)
+    return [len(header).to_bytes(8, "little"), header, *parts]
+
+
+def read_listing(payload: memoryview) -> tuple[Any, memoryview]:
+    """The listing and the parts (end to end) of a payload `listed` made; raises on a
+    payload that is not one."""
+    size = int.from_bytes(payload[:8], "little")
+    return marshal.loads(payload[8:8 + size]), payload[8 + size:]

@@ -7,9 +7,9 @@ snapshot instead of recomputing them: on a 10,000-note vault resolving,
 inferring the lineage and building the graph take about 1.7 s, loading them
 about 0.4 s.
 
-The snapshot has two sections: the links (index and resolutions), which is
-all `kb check` needs and reads, and the graph (lineage and graph); a run that
-made only the first writes only the first. The links section also serves a
+The snapshot has three sections: the links (index and resolutions), which is
+all `kb check` needs and reads, the lineage and the graph; a run that made
+only the links writes only the first. The links section also serves a
 vault changed since, as long as nothing a link's resolution reads of other
 notes changed (names, aliases, headings, block ids, other files): only the
 changed notes' links are resolved again.
@@ -35,7 +35,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import code_digest, read_checked, vault_file, write_checked
+from kb.cache import code_digest, listed, read_checked, read_listing, vault_file, write_checked
 from kb.resolve import Index, Resolution
 
 if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs neither (nor networkx)
@@ -100,20 +100,17 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
     sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
     if lineage is not None and graph is not None:
         sections["lineage"], sections["graph"] = _encode_graph(lineage, graph)
-    # the sections end to end after a listing of where each lies: read back as views of the
-    # file, written without joining them (a large vault's graph is hundreds of megabytes)
+    # a large vault's graph section is hundreds of megabytes: never joined, read back as a view
     listing, offset = {}, 0
     for name, section in sections.items():
         listing[name] = (offset, offset + len(section))
         offset += len(section)
-    header = marshal.dumps(listing)
-    write_checked(_path(vault), _MAGIC, key, [len(header).to_bytes(8, "little"), header, *sections.values()])
+    write_checked(_path(vault), _MAGIC, key, listed(listing, list(sections.values())))
 
 
 def _sections(payload: memoryview) -> dict[str, memoryview]:
-    size = int.from_bytes(payload[:8], "little")
-    body = payload[8 + size:]
-    return {name: body[start:end] for name, (start, end) in marshal.loads(payload[8:8 + size]).items()}
+    listing, body = read_listing(payload)
+    return {name: body[start:end] for name, (start, end) in listing.items()}
 
 
 def _path(vault) -> Path:

@@ -42,7 +42,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from kb import forked
-from kb.cache import code_digest, read_checked, vault_file, write_checked
+from kb.cache import code_digest, listed, read_checked, read_listing, vault_file, write_checked
 from kb.diagnostics import Diagnostic
 from kb.errors import KbError
 from kb.parse import note as parsed
@@ -343,12 +343,9 @@ def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
     checked = read_checked(path, _MAGIC, _fingerprint())
     if checked is None:
         return {}
-    payload = checked[1]
     try:
-        listing_size = int.from_bytes(payload[:8], "little")
-        body = payload[8 + listing_size:]
-        return {rel: (content_hash, stat_key, body[start:end])
-                for rel, content_hash, stat_key, start, end in marshal.loads(payload[8:8 + listing_size])}
+        listing, body = read_listing(checked[1])
+        return {rel: (content_hash, stat_key, body[start:end]) for rel, content_hash, stat_key, start, end in listing}
     except Exception:  # a payload that passed the checksum yet fails: not trusted
         return {}
 
@@ -365,9 +362,7 @@ def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
         encodings.append(encoding)
         listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
         offset += len(encoding)
-    listing_bytes = marshal.dumps(listing)
-    write_checked(path, _MAGIC, _fingerprint(), [len(listing_bytes).to_bytes(8, "little"), listing_bytes,
-                                                  *encodings])
+    write_checked(path, _MAGIC, _fingerprint(), listed(listing, encodings))
 
 
 # --- the cache's encoding ------------------------------------------------------------------
