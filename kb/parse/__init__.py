@@ -222,29 +222,34 @@ def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], w
     located = row_links.get(index)
     if located is None:
         cells = list(map(Cell, texts, repeat(number), range(width)))
-        cells.extend([Cell("", number, column) for column in range(len(cells), width)])
-        return tuple(cells)
-    source = lines[index + base - 1]
-    quoted = QUOTE_MARKS.match(source).end()
-    if quoted:          # a row of a table in a block quote: columns count from the quote's margin
-        source = source[quoted:]
-        located = [(start - quoted, end - quoted, link) for start, end, link in located]
-    if "\\|" in source:
-        cells = _linked_cells(path, number, source, width, located, diagnostics)
     else:
-        # Without escaped pipes every `|` is a border: a link holding one is split,
-        # and the borders before a link give its column.
-        lead = 1 if source.lstrip(_MD_TRIM)[:1] == "|" else 0
-        inside: dict[int, list[Link]] = {}
-        for start, end, link in located:
-            if source.find("|", start, end) >= 0:
-                _split_link(path, number, source, (start, end, link), diagnostics)
-            else:
-                inside.setdefault(source.count("|", 0, start) - lead, []).append(link)
-        cells = [Cell(text, number, column, tuple(inside[column]) if column in inside else ())
-                 for column, text in zip(range(width), texts)]
+        source = lines[index + base - 1]
+        quoted = QUOTE_MARKS.match(source).end()
+        if quoted:          # a row of a table in a block quote: columns count from the quote's margin
+            source = source[quoted:]
+            located = [(start - quoted, end - quoted, link) for start, end, link in located]
+        if "\\|" in source:
+            cells = _linked_cells(path, number, source, width, located, diagnostics)
+        else:
+            cells = _bordered_cells(path, number, source, texts, width, located, diagnostics)
     cells.extend([Cell("", number, column) for column in range(len(cells), width)])
     return tuple(cells)
+
+
+def _bordered_cells(path: str, number: int, source: str, texts: list[str], width: int,
+                    located: list[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> list[Cell]:
+    """The cells of a row without escaped pipes, each with the links inside it: every `|`
+    is a border, so a link holding one is split, and the borders before a link give its
+    column."""
+    lead = 1 if source.lstrip(_MD_TRIM)[:1] == "|" else 0
+    inside: dict[int, list[Link]] = {}
+    for start, end, link in located:
+        if source.find("|", start, end) >= 0:
+            _split_link(path, number, source, (start, end, link), diagnostics)
+        else:
+            inside.setdefault(source.count("|", 0, start) - lead, []).append(link)
+    return [Cell(text, number, column, tuple(inside[column]) if column in inside else ())
+            for column, text in zip(range(width), texts)]
 
 
 def _linked_cells(path: str, number: int, source: str, width: int, located: list[tuple[int, int, Link]],
