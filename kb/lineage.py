@@ -31,7 +31,7 @@ import re
 from operator import attrgetter
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 import networkx as nx
 
@@ -181,8 +181,11 @@ class _Namer:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self._names: dict[tuple[str, str], str | None] = {}
-        self._cells: dict[tuple[str, str], str | None] = {}
+        # Names and cells by their text, or by (text, folder) when several notes answer them
+        # (ranked by the folder of the note they stand in, see `kb.resolve`).
+        self._names: dict[str | tuple[str, str], str | None] = {}
+        self._cells: dict[str | tuple[str, str], str | None] = {}
+        self._ranked = False        # whether the node being named depends on the folder
         try:
             from kb.models import find_family
         except ImportError:  # the registry is optional here: names then resolve through notes only
@@ -192,17 +195,36 @@ class _Namer:
     def of_link(self, link: Link, source: str) -> str:
         if not link.target:     # into the linking note itself
             return self._node(resolve_link(self.index, link, source).target, link.target)
-        return self._node(match_target(self.index, link.target, source)[1], link.target)
+        return self._node(self._match(link.target, source)[1], link.target)
+
+    def _match(self, target: str, source: str) -> tuple:
+        found = match_target(self.index, target, source)
+        if len(found[2]) > 1:
+            self._ranked = True
+        return found
+
+    def _cached(self, cache: dict, text: str, folder: str, name: Callable[[], str | None]) -> str | None:
+        """What `name()` gives, remembered for `text` (in `folder` when it depends on it)."""
+        found = cache.get(text, _UNREAD)
+        if found is not _UNREAD:
+            return found
+        key = (text, folder)
+        found = cache.get(key, _UNREAD)
+        if found is not _UNREAD:
+            self._ranked = True     # a caller naming through this depends on the folder too
+            return found
+        self._ranked = False
+        found = name()
+        cache[key if self._ranked else text] = found
+        return found
 
     def _node(self, target: str | None, written: str) -> str:
         """The node a link leads to: its note's, else (a file, or nothing) the target as written."""
         return node_id(target) if target is not None and target in self.index.notes else written
 
     def of_name(self, name: str, source: str) -> str | None:
-        key = (name, source.rpartition("/")[0])
-        if key not in self._names:
-            self._names[key] = self._of_name(name, source)
-        return self._names[key]
+        return self._cached(self._names, name, source.rpartition("/")[0],
+                            functools.partial(self._of_name, name, source))
 
     def _of_name(self, name: str, source: str) -> str | None:
         name = _FORMATTING.sub("", name).strip()
@@ -221,7 +243,7 @@ class _Namer:
         return family.name
 
     def _note_named(self, name: str, source: str) -> str | None:
-        status, target, candidates, _ = match_target(self.index, name.strip(), source)
+        status, target, candidates, _ = self._match(name.strip(), source)
         if target is not None and target in self.index.notes:
             return node_id(target)
         if status == "punctuation" and len(candidates) == 1:
@@ -230,13 +252,13 @@ class _Namer:
 
     def of_cell(self, cell: Cell, source: str, folder: str) -> str | None:
         """`folder` is that of `source`."""
-        # A cell's links come from its text: the same text in the same folder names the same node.
-        key = (cell.text, folder)
-        found = self._cells.get(key, _UNREAD)
-        if found is _UNREAD:
-            found = self._cells[key] = (self.of_link(cell.links[0], source) if cell.links
-                                        else self.of_name(cell.text, source))
-        return found
+        links = cell.links
+        if links and not links[0].target:       # into the note it stands in
+            return self.of_link(links[0], source)
+        # A cell's links come from its text: the same text names the same node.
+        return self._cached(self._cells, cell.text, folder,
+                            functools.partial(self.of_link, links[0], source) if links
+                            else functools.partial(self.of_name, cell.text, source))
 
 
 def _header_text(cell: Cell) -> str:

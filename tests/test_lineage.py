@@ -146,3 +146,33 @@ def test_tables_without_year_or_architecture_column_are_not_lineage(tmp_path):
     })
     lineage, _ = lineage_of(tmp_path)
     assert lineage.edges == ()
+
+
+def test_a_name_two_notes_share_names_the_one_in_the_tables_own_folder(tmp_path):
+    # The same cells, written in two folders that each hold a note named Block: each
+    # table's Block is the Block beside it, as for links (see kb.resolve's tie-break).
+    table = "| Year | Architecture |\n|---|---|\n| 2014 | {0} |\n| 2015 | {1} |\n"
+    write(tmp_path, {
+        "vision/Block.md": "# Block\n", "language/Block.md": "# Block\n",
+        "vision/Stem.md": "# Stem\n", "language/Stem.md": "# Stem\n",
+        "vision/Survey.md": table.format("Block", "[[Stem]]"),
+        "language/Survey.md": table.format("Block", "[[Stem]]"),
+        "vision/Later.md": table.format("[[Block]]", "Stem"),
+        "language/Later.md": table.format("[[Block]]", "Stem"),
+    })
+    lineage, _ = lineage_of(tmp_path)
+    pairs = {(e.file, e.predecessor, e.successor) for e in lineage.edges}
+    assert pairs == {
+        ("vision/Survey.md", "vision/Block", "vision/Stem"),
+        ("language/Survey.md", "language/Block", "language/Stem"),
+        ("vision/Later.md", "vision/Block", "vision/Stem"),
+        ("language/Later.md", "language/Block", "language/Stem"),
+    }
+
+
+def test_a_cell_linking_into_its_own_note_names_that_note(tmp_path):
+    table = "## Overview\n\n| Year | Architecture |\n|---|---|\n| 2012 | [[AlexNet]] |\n| 2015 | [[#Overview]] |\n"
+    write(tmp_path, {"AlexNet.md": "# AlexNet\n", "ResNet.md": table, "VGGNet.md": table})
+    lineage, _ = lineage_of(tmp_path)
+    assert sorted((e.predecessor, e.successor) for e in lineage.edges) == [
+        ("AlexNet", "ResNet"), ("AlexNet", "VGGNet")]
