@@ -25,7 +25,6 @@ import marshal
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
@@ -33,7 +32,7 @@ import networkx as nx
 from kb import forked, snapshot
 from kb.lineage import Lineage, from_tuples, infer_lineage, to_tuples
 from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
-from kb.vault import beside_result, load_vault, paused_gc
+from kb.vault import paused_gc
 
 FORMATS = ("json", "graphml", "gexf", "dot")
 
@@ -49,23 +48,12 @@ class VaultGraph:
     graph: nx.MultiDiGraph
 
 
-def load_graph(root: Path) -> VaultGraph:
-    """`vault_graph(load_vault(root))`, where the child forked to read half a large vault
-    infers its lineage once it holds all of it (see `kb.vault.load_vault`'s `beside`)."""
-    return vault_graph(load_vault(root, beside=_encoded_lineage))
-
-
-def _encoded_lineage(vault) -> bytes:
-    return marshal.dumps(to_tuples(infer_lineage(vault)))
-
-
 def vault_graph(vault) -> VaultGraph:
     """Index, resolve, infer the lineage of and build the graph of a loaded vault.
 
     A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
-    Otherwise, on a large vault with a second core free, the lineage is inferred in another
-    process (the one that read half the vault, or a child forked now) while this process
-    resolves the links and builds the graph of them.
+    Otherwise, on a large vault with a second core free, the lineage is inferred in a forked
+    child while this process resolves the links and builds the graph of them.
     """
     with paused_gc():
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
@@ -73,7 +61,7 @@ def vault_graph(vault) -> VaultGraph:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
-        lineage_of = _lineage_from(vault, index, None)
+        lineage_of = functools.partial(infer_lineage, vault, index)
     else:
         index = build_index(vault)
         lineage_of = _lineage_beside(vault, index)
@@ -88,27 +76,17 @@ PARALLEL_MIN_NOTES = 2000
 
 
 def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
-    """What gives the vault's lineage: inferred by the process that read half the vault if it
-    was asked to, else in a child forked now when that pays; collected on the call (inferred
-    here if that process failed). Else inferred on the call."""
-    if vault.beside is None and forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
-        child = forked.start(lambda: _encoded_lineage(vault))
-        if child is not None:
-            return _lineage_from(vault, index, functools.partial(forked.result, child))
-    return _lineage_from(vault, index, None)
-
-
-def _lineage_from(vault, index: Index, payload_of: Callable[[], bytes | None] | None) -> Callable[[], Lineage]:
-    """The lineage `payload_of` gives (else the one the vault's reading child inferred, see
-    `load_graph`), or, without either, the one inferred here on the call."""
-    if payload_of is None and vault.beside is not None:
-        payload_of = functools.partial(beside_result, vault)
+    """What gives the vault's lineage: inferred now in a forked child, when that pays, and
+    collected on the call (inferred here if the child failed); else inferred on the call."""
     here = functools.partial(infer_lineage, vault, index)
-    if payload_of is None:
+    if not forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
+        return here
+    child = forked.start(lambda: marshal.dumps(to_tuples(here())))
+    if child is None:
         return here
 
     def collect() -> Lineage:
-        payload = payload_of()
+        payload = forked.result(child)
         try:
             return from_tuples(marshal.loads(payload)) if payload is not None else here()
         except (ValueError, EOFError, TypeError):

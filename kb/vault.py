@@ -21,10 +21,8 @@ decoding), and a fingerprint of the kb version, the cache's and the parser's
 source and the Python version (so a cache written by another kb is never
 reused). Anything that fails a check is discarded and rebuilt.
 
-With a second core free, a large vault is read and parsed in two processes
-(see `_read_all`). The child that read half of it then holds the whole vault:
-it does the work asked of it with `beside` (the graph stage's lineage) while
-this process goes on, then writes the cache in the background.
+With a second core free, a large vault is read and parsed in two processes,
+and the cache written by a third in the background (see `_read_all`).
 """
 
 from __future__ import annotations
@@ -42,7 +40,6 @@ from functools import partial
 from itertools import starmap
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable
 
 from kb import forked
 from kb.cache import code_digest, listed, read_checked, read_listing, vault_file, write_checked
@@ -70,7 +67,6 @@ class Vault:
     diagnostics: tuple[Diagnostic, ...] = ()
     use_cache: bool = False                             # read through the parse cache
     parsed: int = 0                                     # notes parsed by this load, not found in the cache
-    beside: forked.Child | None = field(default=None, repr=False, compare=False)  # see `beside_result`
     _by_path: dict[str, ParsedNote] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -108,32 +104,18 @@ def paused_gc():
             gc.enable()
 
 
-def load_vault(root: Path, *, use_cache: bool = True, beside: Callable[[Vault], bytes] | None = None) -> Vault:
-    """Read and parse every note under `root`. Raises KbError when `root` is not a readable folder.
-
-    `beside` is work on the loaded vault that a child forked to read half the notes may
-    do once it holds them all, while this process goes on; `beside_result` returns
-    what it gave.
-    """
+def load_vault(root: Path, *, use_cache: bool = True) -> Vault:
+    """Read and parse every note under `root`. Raises KbError when `root` is not a readable folder."""
     root = Path(root)
     if not root.is_dir():
         raise KbError(f"{root}: not a folder (expected a vault: a folder of .md notes)")
     note_paths, files, problems = _walk(root)
-    files.sort()
     with paused_gc():
-        notes, parsed_count, reader = _read_and_parse(root, note_paths, files, problems, use_cache=use_cache,
-                                                      beside=beside)
+        notes, parsed_count = _read_and_parse(root, note_paths, problems, use_cache=use_cache)
     diagnostics = problems + [d for note in notes for d in note.diagnostics]
     diagnostics.sort(key=lambda d: (d.file, d.line))
-    return Vault(root=root, notes=tuple(notes), files=tuple(files),
-                 diagnostics=tuple(diagnostics), use_cache=use_cache, parsed=parsed_count, beside=reader)
-
-
-def beside_result(vault: Vault) -> bytes | None:
-    """What `load_vault`'s `beside` returned for `vault`, computed in the child that read
-    half its notes; None when no child did it (a small or cached vault, no core free, a
-    failure): the caller then does the work itself. Given once."""
-    return forked.answer(vault.beside) if vault.beside is not None else None
+    return Vault(root=root, notes=tuple(notes), files=tuple(sorted(files)),
+                 diagnostics=tuple(diagnostics), use_cache=use_cache, parsed=parsed_count)
 
 
 def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
@@ -189,11 +171,10 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
     return notes, files, problems
 
 
-def _read_and_parse(root: Path, note_paths: list[str], files: list[str], problems: list[Diagnostic], *,
-                    use_cache: bool, beside: Callable[[Vault], bytes] | None
-                    ) -> tuple[list[ParsedNote], int, forked.Child | None]:
+def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *,
+                    use_cache: bool) -> tuple[list[ParsedNote], int]:
     """Every readable note (in `note_paths` order), from the cache when its file or bytes are
-    unchanged, else parsed; how many were parsed; and the child doing `beside`, if any."""
+    unchanged, else parsed; and how many were parsed."""
     cache_file = _cache_file(root) if use_cache else None
     if cache_file is not None:
         forked.wait(str(cache_file))                    # this process's writer of it, if still at work
@@ -223,8 +204,7 @@ def _read_and_parse(root: Path, note_paths: list[str], files: list[str], problem
         to_read.append((place, rel, stat_key, entry))
     hits = sum(note is not None for note in notes)     # from the cache by their stat
     write_to = cache_file if cache_file is not None and (to_read or len(cached) != hits) else None
-    whole = partial(_whole_vault, root, files, beside) if beside is not None else None
-    outcomes, written, reader = _read_all(base, to_read, write_to, entries, whole)
+    outcomes, written = _read_all(base, to_read, write_to, entries)
     parsed_count = 0
     for (place, rel, stat_key, _), outcome in zip(to_read, outcomes):
         if isinstance(outcome, Diagnostic):
@@ -235,7 +215,7 @@ def _read_and_parse(root: Path, note_paths: list[str], files: list[str], problem
         parsed_count += parsed_here
     if write_to is not None and not written:
         _write_cache(write_to, [(entry, note) for entry, note in zip(entries, notes) if note is not None])
-    return [note for note in notes if note is not None], parsed_count, reader
+    return [note for note in notes if note is not None], parsed_count
 
 
 def _unreadable(rel: str, error: OSError) -> Diagnostic:
@@ -274,43 +254,39 @@ def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str
 # Parsing is most of a cold load (about 0.2 ms a note). With a second core free, a forked
 # child (`kb.forked`) reads and parses the first half of the notes while this process does
 # the second, and hands them over in the cache's encoding (see `_encode`), which this process
-# decodes. This process encodes its own half meanwhile and sends it back. The child then
-# holds the whole vault: it does the `beside` work asked of it (see `load_vault`), answers,
-# and writes the whole cache in the background. It was forked while this process was
-# small; a child forked later, from a process holding the notes, would slow this one down
-# for as long as it lives (see `kb.forked.start`). Below PARALLEL_MIN_NOTES the fork costs
-# more than it saves. If the child fails in any way, this process does its share itself
-# and writes the cache.
+# decodes. This process encodes its own half meanwhile and sends it back: the child, forked
+# while this process was small, writes the whole cache in the background (a child forked
+# later, from a process holding the notes, would slow it down; see `kb.forked.start`).
+# Below PARALLEL_MIN_NOTES the fork costs more than it saves. If the child fails in any
+# way, this process does its share itself and writes the cache.
 
 PARALLEL_MIN_NOTES = 500
 
 
 def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | None]], cache_file: Path | None,
-              entries: list[list | None], whole: Callable | None) -> tuple[list, bool, forked.Child | None]:
-    """`_read_one` of every (place, path, stat key, cache entry), in order; whether a child
-    has taken over writing `cache_file` (the notes' `entries` so far: the cache hits); and
-    that child when it does the `whole` vault's work too (see `_whole_vault`)."""
+              entries: list[list | None]) -> tuple[list, bool]:
+    """`_read_one` of every (place, path, stat key, cache entry), in order; and whether a
+    child has taken over writing `cache_file` (the notes' `entries` so far: the cache hits)."""
     half = len(to_read) // 2
     child = None
     if half and forked.pays(len(to_read), PARALLEL_MIN_NOTES):
-        shared: dict[str, Any] = {}
-        child = forked.start(partial(_read_encoded, base, to_read[:half], shared, whole is not None),
-                             then=partial(_go_on, cache_file, entries, to_read, shared, whole),
+        shared: dict[str, list] = {}
+        child = forked.start(partial(_read_encoded, base, to_read[:half], shared),
+                             then=partial(_write_from_child, cache_file, entries, to_read, shared),
                              name=str(cache_file) if cache_file is not None else None)
     mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
     if child is None:
-        return mine, False, None
+        return mine, False
     # encoded while the child still works: the child writes the cache, its half and this one
-    wanted = cache_file is not None or whole is not None
-    mine_encoded = marshal.dumps([_encoded_outcome(outcome) for outcome in mine]) if wanted else b""
+    mine_encoded = marshal.dumps([_encoded_outcome(outcome) for outcome in mine]) if cache_file is not None else b""
     received = _received(forked.result(child), half)
     if received is None:
         forked.send(child, b"")
-        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False, None
+        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False
     forked.send(child, mine_encoded)
     theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
-    return theirs + mine, cache_file is not None, child if whole is not None else None
+    return theirs + mine, cache_file is not None
 
 
 def _encoded_outcome(outcome) -> tuple:
@@ -321,48 +297,24 @@ def _encoded_outcome(outcome) -> tuple:
     return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here
 
 
-def _read_encoded(base: str, share: list[tuple[int, str, tuple | None, tuple | None]], shared: dict,
-                  keep: bool) -> bytes:
+def _read_encoded(base: str, share: list[tuple[int, str, tuple | None, tuple | None]], shared: dict) -> bytes:
     """In the child: its share's outcomes, encoded; also kept in `shared`, which the child's
-    `_go_on` reads next (with the notes themselves, by place, when `keep`)."""
-    outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
-    shared["mine"] = [_encoded_outcome(outcome) for outcome in outcomes]
-    if keep:
-        shared["notes"] = {place: outcome[0] for (place, *_), outcome in zip(share, outcomes)
-                           if not isinstance(outcome, Diagnostic)}
+    `_write_from_child` reads next."""
+    shared["mine"] = [_encoded_outcome(_read_one(base, rel, entry)) for _, rel, _, entry in share]
     return marshal.dumps(shared["mine"])
 
 
-def _go_on(cache_file: Path | None, entries: list[list | None],
-           to_read: list[tuple[int, str, tuple | None, tuple | None]], shared: dict, whole: Callable | None,
-           payload: bytes, reply: Callable[[bytes], None]) -> None:
+def _write_from_child(cache_file: Path, entries: list[list | None],
+                      to_read: list[tuple[int, str, tuple | None, tuple | None]], shared: dict, payload: bytes) -> None:
     """In the child, once it has handed its notes over: the parent's encoded outcomes
-    (`payload`, b"" when the parent took over) and its own make the whole vault. Its
-    `whole` work is answered first (the parent waits for it), then the cache is written."""
-    if not payload:
+    (`payload`, b"" when there is nothing to write) and its own make the whole cache."""
+    if not payload or cache_file is None:
         return
     outcomes = shared["mine"] + marshal.loads(payload)
     for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, outcomes):
         if content_hash is not None:
             entries[place] = [rel, content_hash, stat_key, encoding]
-    if whole is not None:
-        try:
-            answer = whole(entries, shared["notes"])
-        except Exception:   # the parent, given no answer, does the work itself
-            answer = b""
-        reply(answer)
-    if cache_file is not None:
-        _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])
-
-
-def _whole_vault(root: Path, files: list[str], beside: Callable[[Vault], bytes], entries: list[list | None],
-                 own: dict[int, ParsedNote]) -> bytes:
-    """In the child: `beside` run on the vault the parent loads, its notes in the same order
-    (this child's own, the rest decoded from `entries`); its diagnostics are left out."""
-    notes = tuple(own[place] if place in own else _decode(entry[3])
-                  for place, entry in enumerate(entries) if entry is not None)
-    with paused_gc():
-        return beside(Vault(root=root, notes=notes, files=tuple(files)))
+    _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])
 
 
 def _received(payload: bytes | None, count: int) -> list | None:
