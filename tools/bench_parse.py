@@ -19,7 +19,8 @@ kb and the floor run --repeat times (each cold run with an empty cache) and
 the fastest run is shown; obsidiantools, at about 45 ms a note, runs once.
 Vaults come from tools/gen_vault.py and live in a temporary folder (removed
 afterwards unless --keep is given). Timings are wall-clock; the figures are
-only comparable within one run, on one machine.
+only comparable within one run, on one machine, or between runs that print
+the same CPU reference (a plain Python loop, timed at the start and the end).
 """
 
 from __future__ import annotations
@@ -117,6 +118,20 @@ def fastest(tool: str, vault: Path, caches: list[Path]) -> dict:
     return min((measure(tool, vault, cache) for cache in caches), key=lambda result: result["seconds"])
 
 
+def cpu_reference() -> float:
+    """Seconds for a plain Python loop of 5,000,000 additions, the best of three. A shared
+    machine can run slower at one time than at another while its load average says it is
+    idle, and kb's times move with it: figures of two runs compare only when this does."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for number in range(5_000_000):
+            total += number
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def generate(count: int, folder: Path) -> Path:
     vault = folder / f"vault-{count}"
     subprocess.run([sys.executable, str(TOOLS / "gen_vault.py"), str(count), str(vault)], check=True)
@@ -153,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start")
+    print(f"CPU reference at start: {cpu_reference():.3f} s")
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as scratch:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
@@ -194,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end "
           "(above the CPU count means other work shared the machine)")
+    print(f"CPU reference at the end: {cpu_reference():.3f} s")
     return 0
 
 
