@@ -48,7 +48,7 @@ from kb.errors import KbError
 from kb.parse import note as parsed
 from kb.parse.note import ParsedNote
 
-_MAGIC = b"kb-parse-cache 3\n"
+_MAGIC = b"kb-parse-cache 4\n"
 # A file changed less than this before it was read is read again next time (see above).
 _RACY_NS = 3_000_000_000
 
@@ -370,13 +370,12 @@ def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
 # Each note is stored as nested tuples of str, int, bool and None, written with marshal
 # (pickling a 10,000-note vault's million records one by one took 1.2 s to write, this
 # about 0.7 s), one marshal string per note, so a note is decoded without the rest. The
-# fields of links, tags, headings, inline fields, diagnostics, cells and of the note
-# itself are read from their dataclass definitions, so a field added to one is stored
-# too; a table's own fields are spelled out (the round-trip tests in test_vault catch
-# one added there). A table's cells are a marshal string of their own inside the note's,
-# unpacked on first use (see `Table.packed`): cells are more than half of a vault's
-# records, and most stages read few of them. A frontmatter value may be anything YAML
-# reads (dates too), so each frontmatter is pickled on its own.
+# fields of links, tags, headings, inline fields, diagnostics and of the note itself are
+# read from their dataclass definitions, so a field added to one is stored too; a
+# table's own fields are spelled out (the round-trip tests in test_vault catch one added
+# there). A table's cells are stored packed, as the parser packed them (see
+# `kb.parse.note.pack_cells`), and stay packed until first read. A frontmatter value may
+# be anything YAML reads (dates too), so each frontmatter is pickled on its own.
 
 def _getter(cls) -> attrgetter:
     return attrgetter(*(f.name for f in dataclasses.fields(cls)))
@@ -384,12 +383,6 @@ def _getter(cls) -> attrgetter:
 
 _LINK, _TAG, _HEADING, _FIELD, _DIAGNOSTIC = map(_getter, (
     parsed.Link, parsed.Tag, parsed.Heading, parsed.Field, Diagnostic))
-# A cell is stored as its fields but `links` (the last one); the few cells with links
-# are listed apart, their links as positions in the note's own links.
-_CELL_FIELDS = tuple(f.name for f in dataclasses.fields(parsed.Cell))
-if _CELL_FIELDS[-1] != "links":
-    raise ImportError("kb.vault's cache expects Cell.links to be the last field of Cell")
-_CELL = attrgetter(*_CELL_FIELDS[:-1])
 _NOTE_FIELDS = tuple(f.name for f in dataclasses.fields(ParsedNote))
 _NESTED = ("frontmatter", "tags", "links", "headings", "tables", "fields", "diagnostics")
 _PLAIN_NAMES = tuple(name for name in _NOTE_FIELDS if name not in _NESTED)
@@ -398,28 +391,12 @@ _NOTE_PLAIN = attrgetter(*_PLAIN_NAMES)
 
 def _encode(note: ParsedNote) -> bytes:
     links = note.links
-    tables = []
-    if note.tables:
-        where = {id(link): k for k, link in enumerate(links)}
-        for t in note.tables:
-            rows = (t.header, *t.rows)
-            linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK(link) for link in cell.links))
-                      for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links]
-            tables.append((t.line, t.section, marshal.dumps(([tuple(map(_CELL, row)) for row in rows], linked))))
+    tables = [(t.line, t.section, t.packed_cells(links)) for t in note.tables]
     return marshal.dumps((
         pickle.dumps(note.frontmatter, pickle.HIGHEST_PROTOCOL) if note.frontmatter else None,
         tuple(map(_TAG, note.tags)), tuple(map(_LINK, links)), tuple(map(_HEADING, note.headings)),
         tables, tuple(map(_FIELD, note.fields)), tuple(map(_DIAGNOSTIC, note.diagnostics)),
         _NOTE_PLAIN(note)))
-
-
-def _unpack_table(cells: bytes, links: tuple[parsed.Link, ...]) -> tuple[tuple, tuple]:
-    encoded_rows, linked = marshal.loads(cells)
-    Cell = parsed.Cell
-    rows = [tuple(starmap(Cell, row)) for row in encoded_rows]
-    for r, c, cell_links in linked:
-        rows[r][c].links = tuple(links[k] if isinstance(k, int) else parsed.Link(*k) for k in cell_links)
-    return rows[0], tuple(rows[1:])
 
 
 def _decode(encoding: bytes) -> ParsedNote:
@@ -430,7 +407,7 @@ def _decode(encoding: bytes) -> ParsedNote:
         frontmatter=pickle.loads(frontmatter) if frontmatter is not None else {},
         tags=tuple(starmap(parsed.Tag, tags)), links=links,
         headings=tuple(starmap(parsed.Heading, headings)),
-        tables=tuple(packed(line, section, partial(_unpack_table, cells, links))
+        tables=tuple(packed(line, section, cells, links)
                      for line, section, cells in encoded_tables) if encoded_tables else (),
         fields=tuple(starmap(parsed.Field, fields)) if fields else (),
         diagnostics=tuple(starmap(Diagnostic, diagnostics)) if diagnostics else (),

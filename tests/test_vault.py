@@ -313,3 +313,26 @@ def test_parsing_in_two_processes_gives_the_same_notes(tmp_path, cache, mode):
                           env={**os.environ, "KB_CACHE_DIR": str(cache)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("same notes 16")
+
+
+def test_a_table_read_or_built_by_hand_is_stored_as_the_parser_stores_it():
+    """The parser packs a table's cells as the cache stores them; a table whose cells were
+    read since, or that was built from cells, is packed again the same way."""
+    import dataclasses
+    import marshal
+
+    from kb.parse import Table, parse_note
+
+    note = parse_note("| Year | Model | Note |\n|---|---|---|\n| 2012 | [[AlexNet]] |\n"
+                      "| 2015 | [[ResNet\\|RN]] and [[VGGNet]] | deeper | extra |\n", "Lineage.md")
+    as_parsed = marshal.loads(note.tables[0].packed_cells(note.links))
+    assert [cell.text for cell in note.tables[0].rows[0]] == ["2012", "[[AlexNet]]", ""]   # read: unpacked
+    assert marshal.loads(note.tables[0].packed_cells(note.links)) == as_parsed
+    by_hand = Table(note.tables[0].line, note.tables[0].header, note.tables[0].rows, note.tables[0].section)
+    assert marshal.loads(by_hand.packed_cells(note.links)) == as_parsed
+    for stored in (note, dataclasses.replace(note, tables=(by_hand,))):
+        decoded = kb.vault._decode(kb.vault._encode(stored))
+        assert decoded == note
+        cell = decoded.tables[0].rows[1][1]
+        assert [link.target for link in cell.links] == ["ResNet", "VGGNet"]
+        assert all(any(link is own for own in decoded.links) for link in cell.links)

@@ -18,7 +18,6 @@ import hashlib
 import posixpath
 import re
 from dataclasses import replace
-from itertools import repeat
 from operator import attrgetter
 
 from kb.diagnostics import Diagnostic
@@ -26,7 +25,7 @@ from kb.parse.anchors import anchors, find_heading, heading_matches
 from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
-from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag
+from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag, pack_cells
 from kb.parse.scan import _MD_TRIM, QUOTE_MARKS, Layout, scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
@@ -125,23 +124,8 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         Heading(h.level, h.text, anchor, h.index + base)
         for h, anchor in zip(raw_headings, anchors([h.text for h in raw_headings]))
     ) if raw_headings else ()
-    tables = []
-    section = None
-    above = 0                               # headings[:above] stand above the current table
-    for raw in layout.tables:
-        while above < len(raw_headings) and raw_headings[above].index < raw.index:
-            section = raw_headings[above].text
-            above += 1
-        width = len(raw.header)
-        columns = range(width)
-        header = _row(path, raw.index, base, lines, raw.header, width, row_links, diagnostics)
-        rows = []
-        for index, texts in raw.rows:
-            if len(texts) >= width and index not in row_links:     # the common row, built here
-                rows.append(tuple(map(Cell, texts, repeat(index + base), columns)))
-            else:
-                rows.append(_row(path, index, base, lines, texts, width, row_links, diagnostics))
-        tables.append(Table(raw.index + base, header, tuple(rows), section))
+    links_found = tuple(links)
+    tables = _tables(path, layout, base, lines, row_links, diagnostics, links_found) if layout.tables else ()
 
     return ParsedNote(
         path=path,
@@ -150,9 +134,9 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
         frontmatter_end=front.end,
         aliases=front.aliases,
         tags=tuple(tags),
-        links=tuple(links),
+        links=links_found,
         headings=headings,
-        tables=tuple(tables),
+        tables=tables,
         fields=tuple(fields),
         diagnostics=tuple(diagnostics),
         content_hash=content_hash,
@@ -211,66 +195,105 @@ def _hide_comments(layout: Layout, body: list[str], visible: dict[int, str]) -> 
     return regions
 
 
+def _tables(path: str, layout: Layout, base: int, lines: list[str],
+            row_links: dict[int, list[tuple[int, int, Link]]], diagnostics: list[Diagnostic],
+            links: tuple[Link, ...]) -> tuple[Table, ...]:
+    """The layout's tables, packed (see `kb.parse.note.pack_cells`), each under the heading above it."""
+    tables = []
+    section = None
+    raw_headings = layout.headings
+    above = 0                               # raw_headings[:above] stand above the current table
+    where = None                            # id(link) -> its position in `links`
+    for raw in layout.tables:
+        while above < len(raw_headings) and raw_headings[above].index < raw.index:
+            section = raw_headings[above].text
+            above += 1
+        width = len(raw.header)
+        rows = []
+        linked = []
+        for r, (index, texts) in enumerate(((raw.index, raw.header), *raw.rows)):
+            if len(texts) >= width and index not in row_links:     # the common row, as the scanner cut it
+                rows.append((index + base, texts if len(texts) == width else texts[:width]))
+                continue
+            texts, inside = _row(path, index, base, lines, texts, width, row_links, diagnostics)
+            rows.append((index + base, texts))
+            if inside:
+                if where is None:
+                    where = {id(link): k for k, link in enumerate(links)}
+                linked += [(r, column, tuple(where[id(link)] for link in found)) for column, found in inside.items()]
+        tables.append(Table.packed(raw.index + base, section, pack_cells(rows, linked), links))
+    return tuple(tables)
+
+
 def _row(path: str, index: int, base: int, lines: list[str], texts: list[str], width: int,
-         row_links: dict[int, list[tuple[int, int, Link]]], diagnostics: list[Diagnostic]) -> tuple[Cell, ...]:
-    """A table row as `width` cells (missing cells empty, extra ones dropped, as markdown renders it).
+         row_links: dict[int, list[tuple[int, int, Link]]], diagnostics: list[Diagnostic]
+         ) -> tuple[list[str], dict[int, list[Link]]]:
+    """A table row's `width` cell texts (missing cells empty, extra ones dropped, as markdown
+    renders it), and the links inside each column that holds some.
 
     A link that spans two cells had its `|` taken as a cell separator:
     markdown renders it broken, so say so.
     """
-    number = index + base
     located = row_links.get(index)
     if located is None:
-        cells = list(map(Cell, texts, repeat(number), range(width)))
+        found, inside = texts[:width], {}
     else:
+        number = index + base
         source = lines[index + base - 1]
         quoted = QUOTE_MARKS.match(source).end()
         if quoted:          # a row of a table in a block quote: columns count from the quote's margin
             source = source[quoted:]
             located = [(start - quoted, end - quoted, link) for start, end, link in located]
         if "\\|" in source:
-            cells = _linked_cells(path, number, source, width, located, diagnostics)
+            found, inside = _linked_cells(path, number, source, width, located, diagnostics)
         else:
-            cells = _bordered_cells(path, number, source, texts, width, located, diagnostics)
-    cells.extend([Cell("", number, column) for column in range(len(cells), width)])
-    return tuple(cells)
+            found = texts[:width]
+            inside = _bordered_links(path, number, source, len(found), located, diagnostics)
+    if len(found) < width:
+        found = found + [""] * (width - len(found))
+    return found, inside
 
 
-def _bordered_cells(path: str, number: int, source: str, texts: list[str], width: int,
-                    located: list[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> list[Cell]:
-    """The cells of a row without escaped pipes, each with the links inside it: every `|`
-    is a border, so a link holding one is split, and the borders before a link give its
-    column."""
+def _bordered_links(path: str, number: int, source: str, width: int,
+                    located: list[tuple[int, int, Link]], diagnostics: list[Diagnostic]) -> dict[int, list[Link]]:
+    """The links of a row without escaped pipes, by column (of the first `width`): every
+    `|` is a border, so a link holding one is split, and the borders before a link give
+    its column."""
     lead = 1 if source.lstrip(_MD_TRIM)[:1] == "|" else 0
     inside: dict[int, list[Link]] = {}
     for start, end, link in located:
         if source.find("|", start, end) >= 0:
             _split_link(path, number, source, (start, end, link), diagnostics)
         else:
-            inside.setdefault(source.count("|", 0, start) - lead, []).append(link)
-    return [Cell(text, number, column, tuple(inside[column]) if column in inside else ())
-            for column, text in zip(range(width), texts)]
+            column = source.count("|", 0, start) - lead
+            if 0 <= column < width:
+                inside.setdefault(column, []).append(link)
+    return inside
 
 
 def _linked_cells(path: str, number: int, source: str, width: int, located: list[tuple[int, int, Link]],
-                  diagnostics: list[Diagnostic]) -> list[Cell]:
-    """The cells of a row with escaped pipes, each with the links inside it."""
+                  diagnostics: list[Diagnostic]) -> tuple[list[str], dict[int, list[Link]]]:
+    """The cell texts (the first `width`) of a row with escaped pipes, and the links inside
+    each column that holds some."""
     # links and cells both run left to right: one merge pass places every link
-    cells = []
+    texts = []
+    inside: dict[int, list[Link]] = {}
     k = 0
     for column, (text, start, end) in enumerate(split_row(source)):
         while k < len(located) and located[k][0] < start:
             _split_link(path, number, source, located[k], diagnostics)
             k += 1
-        inside = []
+        found = []
         while k < len(located) and located[k][1] <= end:
-            inside.append(located[k][2])
+            found.append(located[k][2])
             k += 1
         if column < width:
-            cells.append(Cell(text, number, column, tuple(inside)))
+            texts.append(text)
+            if found:
+                inside[column] = found
     for rest in located[k:]:
         _split_link(path, number, source, rest, diagnostics)
-    return cells
+    return texts, inside
 
 
 def _split_link(path: str, number: int, source: str, located: tuple[int, int, Link],

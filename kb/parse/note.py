@@ -12,8 +12,11 @@ about a million of them, parsed or loaded from the cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+import marshal
+from dataclasses import dataclass, field, fields
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, Literal
 
 from kb.diagnostics import Diagnostic
 
@@ -58,21 +61,47 @@ class Heading:
 @dataclass(slots=True)
 class Cell:
     text: str                       # raw cell markdown, trimmed, `\|` unescaped to `|`
-    line: int
-    column: int                     # 0-based column index
+    line: int                       # its row's line
+    column: int                     # 0-based: its place in its row
     links: tuple[Link, ...] = ()
+
+
+# A packed table keeps its cells as one marshal string of (rows, linked) until they are
+# first read: rows are (line, [text, ...]) from the header down, a cell's line being its
+# row's and its column its place in the row; linked are (row, column, links) for the few
+# cells holding links, each link its position in the note's links (or, for a link that
+# is not one of them, its fields). Cells are more than half of a vault's records and
+# most stages read few tables; the parser packs them as it finds them, and the parse
+# cache stores them as packed.
+if tuple(f.name for f in fields(Cell)) != ("text", "line", "column", "links"):
+    raise ImportError("kb.parse.note packs a Cell as its text, its row's line and its place in the "
+                      "row; a field added to Cell must be packed too")
+_LINK_FIELDS = attrgetter(*(f.name for f in fields(Link)))
+
+
+def pack_cells(rows: list[tuple[int, list[str]]], linked: list[tuple[int, int, tuple]]) -> bytes:
+    """Packed cells (see above) from rows of (line, texts) and (row, column, link positions)."""
+    return marshal.dumps((rows, linked))
+
+
+def unpack_cells(cells: bytes, links: tuple[Link, ...]) -> tuple[tuple[Cell, ...], tuple[tuple[Cell, ...], ...]]:
+    """The header and rows of packed cells whose links point into `links`."""
+    packed_rows, linked = marshal.loads(cells)
+    rows = [tuple(map(Cell, texts, repeat(line), range(len(texts)))) for line, texts in packed_rows]
+    for r, c, cell_links in linked:
+        rows[r][c].links = tuple(links[k] if isinstance(k, int) else Link(*k) for k in cell_links)
+    return rows[0], tuple(rows[1:])
 
 
 class Table:
     """A GFM table: its header row and body rows, every cell with its line and links.
 
     `line` is the line of the header row; `section` the text of the nearest
-    heading above, if any. A table read back from the parse cache keeps its
-    cells packed until `header` or `rows` is first read: most stages look at
-    few tables, and a large vault holds hundreds of thousands of cells.
+    heading above, if any. A packed table (as the parser and the parse cache
+    make them) unpacks its cells when `header` or `rows` is first read.
     """
 
-    __slots__ = ("line", "section", "_header", "_rows", "_unpack")
+    __slots__ = ("line", "section", "_header", "_rows", "_packed", "_links")
 
     def __init__(self, line: int, header: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...],
                  section: str | None = None) -> None:
@@ -80,31 +109,44 @@ class Table:
         self.section = section
         self._header = header
         self._rows = rows
-        self._unpack: Callable[[], tuple[tuple[Cell, ...], tuple[tuple[Cell, ...], ...]]] | None = None
+        self._packed: bytes | None = None
+        self._links: tuple[Link, ...] = ()
 
     @classmethod
-    def packed(cls, line: int, section: str | None,
-               unpack: Callable[[], tuple[tuple[Cell, ...], tuple[tuple[Cell, ...], ...]]]) -> Table:
-        """A table whose (header, rows) `unpack()` makes on first use."""
+    def packed(cls, line: int, section: str | None, cells: bytes, links: tuple[Link, ...]) -> Table:
+        """A table of packed `cells` (see `pack_cells`) whose links point into `links`, the
+        links of the note it stands in."""
         table = cls(line, (), (), section)
-        table._unpack = unpack
+        table._packed = cells
+        table._links = links
         return table
 
-    def _cells(self) -> None:
-        unpack, self._unpack = self._unpack, None
-        self._header, self._rows = unpack()
+    def _unpack(self) -> None:
+        cells, links = self._packed, self._links
+        self._packed, self._links = None, ()
+        self._header, self._rows = unpack_cells(cells, links)
 
     @property
     def header(self) -> tuple[Cell, ...]:
-        if self._unpack is not None:
-            self._cells()
+        if self._packed is not None:
+            self._unpack()
         return self._header
 
     @property
     def rows(self) -> tuple[tuple[Cell, ...], ...]:
-        if self._unpack is not None:
-            self._cells()
+        if self._packed is not None:
+            self._unpack()
         return self._rows
+
+    def packed_cells(self, links: tuple[Link, ...]) -> bytes:
+        """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""
+        if self._packed is not None and self._links is links:
+            return self._packed             # as the parser or the cache packed them: nothing to do
+        where = {id(link): k for k, link in enumerate(links)}
+        rows = (self.header, *self.rows)
+        linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell.links))
+                  for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links]
+        return pack_cells([(row[0].line if row else 0, [cell.text for cell in row]) for row in rows], linked)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
