@@ -36,7 +36,7 @@ from typing import Callable, Literal
 import networkx as nx
 
 from kb.diagnostics import Diagnostic
-from kb.parse.note import Cell, Link, ParsedNote, Table
+from kb.parse.note import Link, ParsedNote
 from kb.resolve import Index, build_index, match_target, node_id, resolve_link
 from kb.vault import paused_gc
 
@@ -119,9 +119,10 @@ def _infer_lineage(vault, index: Index) -> Lineage:
         if frontmatter_year is not None:
             own_years[self_id] = StatedYear(frontmatter_year, note.path, _key_line(note, "year"), "frontmatter")
         for table in note.tables:
-            rows = _lineage_rows(table, note.path, namer)
+            grid = table.grid()
+            rows = _lineage_rows(grid, note.path, namer)
             if rows is None:
-                year = _fact_table_year(table)
+                year = _fact_table_year(grid)
                 if year is not None and self_id not in own_years:
                     own_years[self_id] = StatedYear(year[0], note.path, year[1], "fact table")
                 continue
@@ -250,19 +251,14 @@ class _Namer:
             return node_id(candidates[0])  # plain text, not a link: "VGG Net" means VGGNet.md
         return None
 
-    def of_cell(self, cell: Cell, source: str, folder: str) -> str | None:
-        """`folder` is that of `source`."""
-        links = cell.links
+    def of_cell(self, text: str, links: tuple[Link, ...], source: str, folder: str) -> str | None:
+        """The node a table cell names (its `text`, the `links` in it); `folder` is that of `source`."""
         if links and not links[0].target:       # into the note it stands in
             return self.of_link(links[0], source)
         # A cell's links come from its text: the same text names the same node.
-        return self._cached(self._cells, cell.text, folder,
+        return self._cached(self._cells, text, folder,
                             functools.partial(self.of_link, links[0], source) if links
-                            else functools.partial(self.of_name, cell.text, source))
-
-
-def _header_text(cell: Cell) -> str:
-    return _plain_lower(cell.text)
+                            else functools.partial(self.of_name, text, source))
 
 
 @functools.lru_cache(maxsize=4096)  # headers repeat from note to note ("Year", "Metric", ...)
@@ -270,9 +266,13 @@ def _plain_lower(text: str) -> str:
     return _FORMATTING.sub("", text).strip().casefold()
 
 
-def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, str, int]] | None:
+Grid = tuple[list[tuple[int, list[str]]], dict[tuple[int, int], tuple[Link, ...]]]   # see Table.grid
+
+
+def _lineage_rows(grid: Grid, source: str, namer: _Namer) -> list[tuple[int, str, int]] | None:
     """(year, node id, line) per row of a lineage table; None when the table is not one."""
-    headers = [_header_text(cell) for cell in table.header]
+    texts, links = grid
+    headers = [_plain_lower(text) for text in texts[0][1]]
     if "year" not in headers or len(headers) < 2:
         return None
     year_column = headers.index("year")
@@ -280,32 +280,33 @@ def _lineage_rows(table: Table, source: str, namer: _Namer) -> list[tuple[int, s
     if named:
         column = named[0]
     else:
-        linked = [i for i in range(len(headers)) if i != year_column
-                  and any(i < len(row) and row[i].links for row in table.rows)]
+        linked = sorted({c for (r, c) in links if r > 0 and c != year_column})
         if not linked:
             return None
         column = linked[0]
     rows = []
     folder = source.rpartition("/")[0]
-    for row in table.rows:
+    for r in range(1, len(texts)):
+        line, row = texts[r]
         if max(year_column, column) >= len(row):
             continue
-        year = _year_of(row[year_column].text)
-        arch = namer.of_cell(row[column], source, folder)
+        year = _year_of(row[year_column])
+        arch = namer.of_cell(row[column], links.get((r, column), ()), source, folder)
         if year is not None and arch is not None:
-            rows.append((year, arch, row[column].line))
+            rows.append((year, arch, line))
     return rows
 
 
-def _fact_table_year(table: Table) -> tuple[int, int] | None:
+def _fact_table_year(grid: Grid) -> tuple[int, int] | None:
     """(year, line) from a two-column key-value table's `Year | 2015` row."""
-    if len(table.header) != 2:
+    texts, _ = grid
+    if len(texts[0][1]) != 2:
         return None
-    for row in (table.header, *table.rows):
-        if len(row) == 2 and _header_text(row[0]) == "year":
-            year = _year_of(row[1].text)
+    for line, row in texts:
+        if len(row) == 2 and _plain_lower(row[0]) == "year":
+            year = _year_of(row[1])
             if year is not None:
-                return year, row[1].line
+                return year, line
     return None
 
 

@@ -138,6 +138,19 @@ class Table:
             self._unpack()
         return self._rows
 
+    def grid(self) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], tuple[Link, ...]]]:
+        """The cells' texts as (line, texts) rows from the header down, and the links of each
+        (row, column) holding some: what `header` and `rows` hold, without a Cell per cell
+        (and a packed table stays packed)."""
+        if self._packed is not None:
+            rows, linked = marshal.loads(self._packed)
+            links = self._links
+            return rows, {(r, c): tuple(links[k] if isinstance(k, int) else Link(*k) for k in cell_links)
+                          for r, c, cell_links in linked}
+        rows = (self._header, *self._rows)
+        return ([(row[0].line if row else 0, [cell.text for cell in row]) for row in rows],
+                {(r, c): cell.links for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links})
+
     def packed_cells(self, links: tuple[Link, ...]) -> bytes:
         """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""
         if self._packed is not None and self._links is links:
