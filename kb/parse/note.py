@@ -101,7 +101,7 @@ class Table:
     make them) unpacks its cells when `header` or `rows` is first read.
     """
 
-    __slots__ = ("line", "section", "_header", "_rows", "_packed", "_links")
+    __slots__ = ("line", "section", "_header", "_rows", "_packed")
 
     def __init__(self, line: int, header: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...],
                  section: str | None = None) -> None:
@@ -109,42 +109,44 @@ class Table:
         self.section = section
         self._header = header
         self._rows = rows
-        self._packed: bytes | None = None
-        self._links: tuple[Link, ...] = ()
+        self._packed: tuple[bytes, tuple[Link, ...]] | None = None     # (cells, the note's links)
 
     @classmethod
     def packed(cls, line: int, section: str | None, cells: bytes, links: tuple[Link, ...]) -> Table:
         """A table of packed `cells` (see `pack_cells`) whose links point into `links`, the
         links of the note it stands in."""
         table = cls(line, (), (), section)
-        table._packed = cells
-        table._links = links
+        table._packed = (cells, links)
         return table
 
-    def _unpack(self) -> None:
-        cells, links = self._packed, self._links
-        self._packed, self._links = None, ()
-        self._header, self._rows = unpack_cells(cells, links)
+    def _unpack(self, packed: tuple[bytes, tuple[Link, ...]]) -> None:
+        # cells first, the packed form dropped last: a thread reading the table meanwhile
+        # unpacks it too rather than finding it empty
+        self._header, self._rows = unpack_cells(*packed)
+        self._packed = None
 
     @property
     def header(self) -> tuple[Cell, ...]:
-        if self._packed is not None:
-            self._unpack()
+        packed = self._packed
+        if packed is not None:
+            self._unpack(packed)
         return self._header
 
     @property
     def rows(self) -> tuple[tuple[Cell, ...], ...]:
-        if self._packed is not None:
-            self._unpack()
+        packed = self._packed
+        if packed is not None:
+            self._unpack(packed)
         return self._rows
 
     def grid(self) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], tuple[Link, ...]]]:
         """The cells' texts as (line, texts) rows from the header down, and the links of each
         (row, column) holding some: what `header` and `rows` hold, without a Cell per cell
         (and a packed table stays packed)."""
-        if self._packed is not None:
-            rows, linked = marshal.loads(self._packed)
-            links = self._links
+        packed = self._packed
+        if packed is not None:
+            cells, links = packed
+            rows, linked = marshal.loads(cells)
             return rows, {(r, c): tuple(links[k] if isinstance(k, int) else Link(*k) for k in cell_links)
                           for r, c, cell_links in linked}
         rows = (self._header, *self._rows)
@@ -153,8 +155,9 @@ class Table:
 
     def packed_cells(self, links: tuple[Link, ...]) -> bytes:
         """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""
-        if self._packed is not None and self._links is links:
-            return self._packed             # as the parser or the cache packed them: nothing to do
+        packed = self._packed
+        if packed is not None and packed[1] is links:
+            return packed[0]                # as the parser or the cache packed them: nothing to do
         where = {id(link): k for k, link in enumerate(links)}
         rows = (self.header, *self.rows)
         linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell.links))
