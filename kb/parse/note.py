@@ -89,8 +89,18 @@ def unpack_cells(cells: bytes, links: tuple[Link, ...]) -> tuple[tuple[Cell, ...
     packed_rows, linked = marshal.loads(cells)
     rows = [tuple(map(Cell, texts, repeat(line), range(len(texts)))) for line, texts in packed_rows]
     for r, c, cell_links in linked:
-        rows[r][c].links = tuple(links[k] if isinstance(k, int) else Link(*k) for k in cell_links)
+        rows[r][c].links = _links_at(cell_links, links)
     return rows[0], tuple(rows[1:])
+
+
+def _links_at(positions: tuple, links: tuple[Link, ...]) -> tuple[Link, ...]:
+    """A packed cell's links: positions in the note's `links`, or a link's own fields."""
+    return tuple(links[k] if isinstance(k, int) else Link(*k) for k in positions)
+
+
+def _text_rows(rows: tuple[tuple[Cell, ...], ...]) -> list[tuple[int, list[str]]]:
+    """Rows of cells as packed: (line, texts) each."""
+    return [(row[0].line if row else 0, [cell.text for cell in row]) for row in rows]
 
 
 class Table:
@@ -146,12 +156,11 @@ class Table:
         packed = self._packed
         if packed is not None:
             cells, links = packed
-            rows, linked = marshal.loads(cells)
-            return rows, {(r, c): tuple(links[k] if isinstance(k, int) else Link(*k) for k in cell_links)
-                          for r, c, cell_links in linked}
+            text_rows, linked = marshal.loads(cells)
+            return text_rows, {(r, c): _links_at(cell_links, links) for r, c, cell_links in linked}
         rows = (self._header, *self._rows)
-        return ([(row[0].line if row else 0, [cell.text for cell in row]) for row in rows],
-                {(r, c): cell.links for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links})
+        return _text_rows(rows), {(r, c): cell.links for r, row in enumerate(rows)
+                                  for c, cell in enumerate(row) if cell.links}
 
     def packed_cells(self, links: tuple[Link, ...]) -> bytes:
         """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""
@@ -162,7 +171,7 @@ class Table:
         rows = (self.header, *self.rows)
         linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell.links))
                   for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links]
-        return pack_cells([(row[0].line if row else 0, [cell.text for cell in row]) for row in rows], linked)
+        return pack_cells(_text_rows(rows), linked)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Table):
