@@ -113,15 +113,21 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | list) -
         pass
 
 
-def listed(listing: Any, parts: list) -> list:
-    """A payload for `write_checked`: `listing` (any marshal value; it says where each part
-    lies, as offsets into the parts end to end), then the parts, never joined in memory."""
+def listed(labels: list, parts: list) -> list:
+    """A payload for `write_checked`: a listing of each part's label (any marshal value) and
+    where the part lies, then the parts end to end, never joined in memory."""
+    listing = []
+    offset = 0
+    for label, part in zip(labels, parts):
+        listing.append((label, offset, offset + len(part)))
+        offset += len(part)
     header = marshal.dumps(listing)
     return [len(header).to_bytes(8, "little"), header, *parts]
 
 
-def read_listing(payload: memoryview) -> tuple[Any, memoryview]:
-    """The listing and the parts (end to end) of a payload `listed` made; raises on a
-    payload that is not one."""
+def read_listing(payload: memoryview) -> list[tuple[Any, memoryview]]:
+    """(label, part) for each part of a payload `listed` made, each part a view of the payload;
+    raises on a payload that is not one."""
     size = int.from_bytes(payload[:8], "little")
-    return marshal.loads(payload[8:8 + size]), payload[8 + size:]
+    body = payload[8 + size:]
+    return [(label, body[start:end]) for label, start, end in marshal.loads(payload[8:8 + size])]

@@ -43,7 +43,7 @@ if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs
 
     from kb.lineage import Lineage
 
-_MAGIC = b"kb-graph-snapshot 4\n"
+_MAGIC = b"kb-graph-snapshot 5\n"
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
 
@@ -101,16 +101,11 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
     if lineage is not None and graph is not None:
         sections["lineage"], sections["graph"] = _encode_graph(lineage, graph)
     # a large vault's graph section is hundreds of megabytes: never joined, read back as a view
-    listing, offset = {}, 0
-    for name, section in sections.items():
-        listing[name] = (offset, offset + len(section))
-        offset += len(section)
-    write_checked(_path(vault), _MAGIC, key, listed(listing, list(sections.values())))
+    write_checked(_path(vault), _MAGIC, key, listed(list(sections), list(sections.values())))
 
 
 def _sections(payload: memoryview) -> dict[str, memoryview]:
-    listing, body = read_listing(payload)
-    return {name: body[start:end] for name, (start, end) in listing.items()}
+    return dict(read_listing(payload))
 
 
 def _path(vault) -> Path:

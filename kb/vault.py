@@ -48,7 +48,7 @@ from kb.errors import KbError
 from kb.parse import note as parsed
 from kb.parse.note import ParsedNote
 
-_MAGIC = b"kb-parse-cache 4\n"
+_MAGIC = b"kb-parse-cache 5\n"
 # A file changed less than this before it was read is read again next time (see above).
 _RACY_NS = 3_000_000_000
 
@@ -344,8 +344,8 @@ def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
     if checked is None:
         return {}
     try:
-        listing, body = read_listing(checked[1])
-        return {rel: (content_hash, stat_key, body[start:end]) for rel, content_hash, stat_key, start, end in listing}
+        return {rel: (content_hash, stat_key, encoding)
+                for (rel, content_hash, stat_key), encoding in read_listing(checked[1])}
     except Exception:  # a payload that passed the checksum yet fails: not trusted
         return {}
 
@@ -353,16 +353,11 @@ def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
 def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
     """Write ([path, sha256, stat key, encoding or None], note) pairs: a listing, then the notes'
     encodings end to end (a note without one is encoded here)."""
-    listing = []
-    encodings = []
-    offset = 0
+    labels, encodings = [], []
     for (rel, content_hash, stat_key, encoding), note in kept:
-        if encoding is None:
-            encoding = _encode(note)
-        encodings.append(encoding)
-        listing.append((rel, content_hash, stat_key, offset, offset + len(encoding)))
-        offset += len(encoding)
-    write_checked(path, _MAGIC, _fingerprint(), listed(listing, encodings))
+        labels.append((rel, content_hash, stat_key))
+        encodings.append(encoding if encoding is not None else _encode(note))
+    write_checked(path, _MAGIC, _fingerprint(), listed(labels, encodings))
 
 
 # --- the cache's encoding ------------------------------------------------------------------
