@@ -280,10 +280,10 @@ def _lineage_rows(grid: Grid, source: str, namer: _Namer) -> list[tuple[int, str
     if named:
         column = named[0]
     else:
-        linked = sorted({c for (r, c) in links if r > 0 and c != year_column})
+        linked = [c for (r, c) in links if r > 0 and c != year_column]
         if not linked:
             return None
-        column = linked[0]
+        column = min(linked)
     rows = []
     folder = source.rpartition("/")[0]
     for r in range(1, len(texts)):

@@ -25,7 +25,7 @@ from kb.parse.anchors import anchors, find_heading, heading_matches
 from kb.parse.fields import find_fields
 from kb.parse.frontmatter import read_frontmatter
 from kb.parse.links import locate_links
-from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag, pack_cells
+from kb.parse.note import Cell, Field, Heading, Link, ParsedNote, Table, Tag, link_positions, pack_cells
 from kb.parse.scan import _MD_TRIM, QUOTE_MARKS, Layout, scan, split_lines, split_row
 from kb.parse.tags import find_tags
 
@@ -220,7 +220,7 @@ def _tables(path: str, layout: Layout, base: int, lines: list[str],
             if inside:
                 if where is None:
                     where = {id(link): k for k, link in enumerate(links)}
-                linked += [(r, column, tuple(where[id(link)] for link in found)) for column, found in inside.items()]
+                linked += [(r, column, link_positions(found, where)) for column, found in inside.items()]
         tables.append(Table.packed(raw.index + base, section, pack_cells(rows, linked), links))
     return tuple(tables)
 

@@ -16,7 +16,7 @@ import marshal
 from dataclasses import dataclass, field, fields
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from kb.diagnostics import Diagnostic
 
@@ -91,6 +91,12 @@ def unpack_cells(cells: bytes, links: tuple[Link, ...]) -> tuple[tuple[Cell, ...
     for r, c, cell_links in linked:
         rows[r][c].links = _links_at(cell_links, links)
     return rows[0], tuple(rows[1:])
+
+
+def link_positions(cell_links: Iterable[Link], where: dict[int, int]) -> tuple:
+    """A cell's links as packed: each its position in the note's links (`where`: id of a
+    link -> its position), or its own fields for a link that is not one of them."""
+    return tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell_links)
 
 
 def _links_at(positions: tuple, links: tuple[Link, ...]) -> tuple[Link, ...]:
@@ -169,7 +175,7 @@ class Table:
             return packed[0]                # as the parser or the cache packed them: nothing to do
         where = {id(link): k for k, link in enumerate(links)}
         rows = (self.header, *self.rows)
-        linked = [(r, c, tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell.links))
+        linked = [(r, c, link_positions(cell.links, where))
                   for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.links]
         return pack_cells(_text_rows(rows), linked)
 
