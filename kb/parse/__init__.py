@@ -79,11 +79,12 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
     lines = split_lines(text)
     front = read_frontmatter(lines, path)
     offset = front.end                       # body line index i is file line i + offset + 1
-    layout = scan(lines[offset:] if offset else lines)
+    body = lines[offset:] if offset else lines
+    layout = scan(body)
     base = offset + 1
     visible: dict[int, str] = {}
     comments = tuple((a + base, b, c + base, d) for a, b, c, d in
-                     _hide_comments(layout, lines[offset:] if offset else lines, visible)) if "%%" in text else ()
+                     _hide_comments(layout, body, visible)) if "%%" in text else ()
 
     # the scanner hands out lines in order, so only the frontmatter's links may need sorting
     links: list[Link] = sorted(front.links, key=_LINE) if front.links else []
