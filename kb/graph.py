@@ -23,16 +23,16 @@ import functools
 import json
 import marshal
 import posixpath
-from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
 
 from kb import forked, snapshot
-from kb.lineage import Lineage, from_tuples, infer_lineage, to_tuples
+from kb.lineage import Lineage, encoded_lineage, from_tuples, infer_lineage, statements_of, to_tuples
 from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
-from kb.vault import paused_gc
+from kb.vault import Beside, beside_result, load_vault, paused_gc
 
 FORMATS = ("json", "graphml", "gexf", "dot")
 
@@ -48,12 +48,20 @@ class VaultGraph:
     graph: nx.MultiDiGraph
 
 
+def load_graph(root: Path) -> VaultGraph:
+    """`vault_graph(load_vault(root))`, the lineage inferred by the child that reads half of a
+    large vault, from what each process read (see `kb.vault.Beside`), while this process
+    decodes the notes, indexes them and resolves their links."""
+    return vault_graph(load_vault(root, beside=Beside(statements_of, encoded_lineage)))
+
+
 def vault_graph(vault) -> VaultGraph:
     """Index, resolve, infer the lineage of and build the graph of a loaded vault.
 
     A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
-    Otherwise, on a large vault with a second core free, the lineage is inferred in a forked
-    child while this process resolves the links and builds the graph of them.
+    Otherwise, on a large vault with a second core free, the lineage is inferred in another
+    process (the child that read half the vault, see `load_graph`, or a child forked now)
+    while this process resolves the links and builds the graph of them.
     """
     with paused_gc():
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
@@ -61,7 +69,7 @@ def vault_graph(vault) -> VaultGraph:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
-        lineage_of = functools.partial(infer_lineage, vault, index)
+        lineage_of = _lineage_from(vault, index, None)
     else:
         index = build_index(vault)
         lineage_of = _lineage_beside(vault, index)
@@ -76,17 +84,27 @@ PARALLEL_MIN_NOTES = 2000
 
 
 def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
-    """What gives the vault's lineage: inferred now in a forked child, when that pays, and
-    collected on the call (inferred here if the child failed); else inferred on the call."""
+    """What gives the vault's lineage: inferred by the child that read half the vault if it was
+    asked to (see `load_graph`), else in a child forked now when that pays; collected on the
+    call (inferred here if that child failed). Else inferred on the call."""
+    if getattr(vault, "beside", None) is None and forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
+        child = forked.start(lambda: marshal.dumps(to_tuples(infer_lineage(vault, index))))
+        if child is not None:
+            return _lineage_from(vault, index, functools.partial(forked.result, child))
+    return _lineage_from(vault, index, None)
+
+
+def _lineage_from(vault, index: Index, payload_of: Callable[[], bytes | None] | None) -> Callable[[], Lineage]:
+    """The lineage `payload_of` gives (else the one the vault's reading child inferred), or,
+    without either or when it fails, the one inferred here on the call."""
+    if payload_of is None and getattr(vault, "beside", None) is not None:
+        payload_of = functools.partial(beside_result, vault)
     here = functools.partial(infer_lineage, vault, index)
-    if not forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
-        return here
-    child = forked.start(lambda: marshal.dumps(to_tuples(here())))
-    if child is None:
+    if payload_of is None:
         return here
 
     def collect() -> Lineage:
-        payload = forked.result(child)
+        payload = payload_of()
         try:
             return from_tuples(marshal.loads(payload)) if payload is not None else here()
         except (ValueError, EOFError, TypeError):
@@ -169,17 +187,16 @@ def _missing_node(G: nx.MultiDiGraph, missing: dict[str, str], name: str) -> str
 
 def _add_lineage(G: nx.MultiDiGraph, missing: dict[str, str], lineage: Lineage) -> None:
     """Lineage edges (one per pair, at its first statement) and the years of notes and missing nodes."""
-    statements: dict[tuple[str, str], list] = defaultdict(list)
-    for edge in lineage.edges:
-        statements[(edge.predecessor, edge.successor)].append(edge)
-    lineage_edges = []
-    for (before, after), stated in statements.items():
-        ends = [end if end in G else _missing_node(G, missing, end) for end in (before, after)]
-        first = stated[0]
-        lineage_edges.append((*ends, {"kind": "lineage", "line": first.line, "file": first.file,
-                                      "evidence": first.evidence, "statements": len(stated)}))
-    years = lineage.years
     nodes = G._node
+    statements = lineage.edges
+    lineage_edges = []
+    for before, after, place, count in lineage.pairs:
+        first = statements[place]
+        lineage_edges.append((before if before in nodes else _missing_node(G, missing, before),
+                              after if after in nodes else _missing_node(G, missing, after),
+                              {"kind": "lineage", "line": first.line, "file": first.file,
+                               "evidence": first.evidence, "statements": count}))
+    years = lineage.years
     for node, stated in years.items():
         data = nodes.get(node)
         if data is not None and data["kind"] == "note":

@@ -27,17 +27,19 @@ architecture's own note contradicts.
 from __future__ import annotations
 
 import functools
+import marshal
 import re
+from itertools import starmap
 from operator import attrgetter
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable, Literal, NamedTuple
 
 import networkx as nx
 
 from kb.diagnostics import Diagnostic
-from kb.parse.note import Link, ParsedNote
-from kb.resolve import Index, build_index, match_target, node_id, resolve_link
+from kb.parse.note import ParsedNote, first_targets
+from kb.resolve import Index, build_index, match_target, node_id
 from kb.vault import paused_gc
 
 Evidence = Literal["table", "related", "frontmatter"]
@@ -77,6 +79,10 @@ class Lineage:
     edges: tuple[LineageEdge, ...]          # every statement, in (file, line) order
     years: dict[str, StatedYear]            # node id -> the year kb uses for it
     diagnostics: tuple[Diagnostic, ...]
+    # Each (predecessor, successor) once, in the order of its first statement: (predecessor,
+    # successor, the place of that statement in `edges`, how many statements make the pair).
+    # The graph has one lineage edge per pair; inferred in a child, this travels with the edges.
+    pairs: tuple[tuple[str, str, int, int], ...]
 
 
 def to_tuples(lineage: Lineage) -> tuple:
@@ -84,15 +90,16 @@ def to_tuples(lineage: Lineage) -> tuple:
     lineage inferred in another process."""
     return ([(e.predecessor, e.successor, e.file, e.line, e.evidence) for e in lineage.edges],
             {node: (y.year, y.file, y.line, y.evidence) for node, y in lineage.years.items()},
-            [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics])
+            [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics],
+            lineage.pairs)
 
 
 def from_tuples(encoded: tuple) -> Lineage:
     """The lineage `to_tuples` gave."""
-    edges, years, diagnostics = encoded
-    return Lineage(tuple(LineageEdge(*edge) for edge in edges),
+    edges, years, diagnostics, pairs = encoded
+    return Lineage(tuple(starmap(LineageEdge, edges)),
                    {node: StatedYear(*year) for node, year in years.items()},
-                   tuple(Diagnostic(*d) for d in diagnostics))
+                   tuple(starmap(Diagnostic, diagnostics)), tuple(pairs))
 
 
 def infer_lineage(vault, index: Index | None = None) -> Lineage:
@@ -102,33 +109,83 @@ def infer_lineage(vault, index: Index | None = None) -> Lineage:
     Related lists) it names itself, so it can run beside resolution.
     """
     with paused_gc():
-        return _infer_lineage(vault, index if index is not None else build_index(vault))
+        return infer_from(list(map(statements_of, vault.notes)), index if index is not None else build_index(vault))
 
 
-def _infer_lineage(vault, index: Index) -> Lineage:
+# The lineage is read in two steps. `statements_of` takes from one note what it says about
+# the lineage, no name resolved yet, in marshal's types: it needs that note alone, so it
+# can run in whichever process parsed the note (see `kb.vault.Beside`). `infer_from` then
+# names the architectures, which needs the whole vault's index, and orders them.
+
+def statements_of(note: ParsedNote) -> tuple:
+    """What `note` states about the lineage: (path, aliases, frontmatter year or None, its
+    line, tables, the targets of the note's links, frontmatter statements, Related-list
+    statements).
+
+    Tables are packed as the parser packs them (their links point into the targets); a
+    frontmatter statement is ("link" or "name", target or name, line, whether it names a
+    predecessor); a Related-list statement (target, line, "predecessor" or "successor").
+    """
+    path = note.path
+    links = note.links
+    tables = [table.packed_cells(links) for table in note.tables]
+    targets = tuple(link.target for link in links) if tables else ()
+    front = []
+    related = []
+    roles: dict[str, str | None] = {}      # links on one line share its context string
+    end = note.frontmatter_end
+    for link in links:
+        if link.syntax == "frontmatter":
+            key = (link.key or "").casefold()
+            if link.line <= end and key in _LINEAGE_KEYS:
+                front.append(("link", link.target, link.line, key in _PREDECESSOR_KEYS))
+            continue
+        context = link.context
+        if context[:1] not in _LIST_MARKS:     # most links stand in paragraphs and tables
+            continue
+        role = roles.get(context, _UNREAD)
+        if role is _UNREAD:
+            role = roles[context] = _role(context)
+        if role is not None:
+            related.append((link.target, link.line, role))
+    frontmatter = note.frontmatter
+    for key, value in frontmatter.items():
+        folded = _folded_key(key)
+        if folded not in _LINEAGE_KEYS:
+            continue
+        line = _key_line(note, key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and "[[" not in item:   # wikilinks arrive as frontmatter links
+                front.append(("name", item, line, folded in _PREDECESSOR_KEYS))
+    year = _year_of(frontmatter.get("year"))
+    return (path, note.aliases, year, _key_line(note, "year") if year is not None else 0, tables, targets,
+            front, related)
+
+
+def infer_from(statements: list[tuple], index: Index) -> Lineage:
+    """The lineage of a vault from every note's `statements_of`, in path order; `index` names
+    what they name (any index over the same notes, see `encoded_lineage`)."""
     namer = _Namer(index)
     edges: list[LineageEdge] = []
     related: list[LineageEdge] = []
-    role_of_line: dict[str, str | None] = {}     # links on one line share its context string
     own_years: dict[str, StatedYear] = {}
     table_years: dict[str, list[StatedYear]] = defaultdict(list)
 
-    for note in vault.notes:
-        self_id = node_id(note.path)
-        frontmatter_year = _year_of(note.frontmatter.get("year"))
+    for path, _, frontmatter_year, year_line, tables, targets, front, links in statements:
+        self_id = node_id(path)
         if frontmatter_year is not None:
-            own_years[self_id] = StatedYear(frontmatter_year, note.path, _key_line(note, "year"), "frontmatter")
-        for table in note.tables:
-            grid = table.grid()
-            rows = _lineage_rows(grid, note.path, namer)
+            own_years[self_id] = StatedYear(frontmatter_year, path, year_line, "frontmatter")
+        for cells in tables:
+            grid = first_targets(cells, targets)
+            rows = _lineage_rows(grid, path, namer)
             if rows is None:
                 year = _fact_table_year(grid)
                 if year is not None and self_id not in own_years:
-                    own_years[self_id] = StatedYear(year[0], note.path, year[1], "fact table")
+                    own_years[self_id] = StatedYear(year[0], path, year[1], "fact table")
                 continue
             rows.sort(key=lambda row: row[0])   # stable: equal years keep the table's order
             for year, arch, line in rows:
-                stated = StatedYear(year, note.path, line, "lineage table")
+                stated = StatedYear(year, path, line, "lineage table")
                 if arch == self_id:
                     if own_years.get(self_id, stated).evidence != "frontmatter":
                         own_years[self_id] = stated
@@ -136,31 +193,50 @@ def _infer_lineage(vault, index: Index) -> Lineage:
                     table_years[arch].append(stated)
             for (_, before, _), (_, after, line) in zip(rows, rows[1:]):
                 if before != after:
-                    edges.append(LineageEdge(before, after, note.path, line, "table"))
-        edges.extend(_frontmatter_edges(note, namer))
-        for link in note.links:
-            context = link.context
-            if context[:1] not in _LIST_MARKS:     # most links stand in paragraphs and tables
-                continue
-            role = role_of_line.get(context, _UNREAD)
-            if role is _UNREAD:
-                role = role_of_line[context] = _role(context)
-            if role is None or link.syntax == "frontmatter":
-                continue
-            other = namer.of_link(link, note.path)
-            if other == self_id:
-                continue
-            pair = (other, self_id) if role == "predecessor" else (self_id, other)
-            related.append(LineageEdge(*pair, note.path, link.line, "related"))
+                    edges.append(LineageEdge(before, after, path, line, "table"))
+        for named_by, text, line, names_predecessor in front:
+            other = namer.of_target(text, path) if named_by == "link" else namer.of_name(text, path)
+            if other is not None and other != self_id:
+                pair = (other, self_id) if names_predecessor else (self_id, other)
+                edges.append(LineageEdge(*pair, path, line, "frontmatter"))
+        for target, line, role in links:
+            other = namer.of_target(target, path)
+            if other != self_id:
+                pair = (other, self_id) if role == "predecessor" else (self_id, other)
+                related.append(LineageEdge(*pair, path, line, "related"))
 
     edges += related
     edges.sort(key=_EDGE_ORDER)
     years = dict(own_years)
     for arch, stated in table_years.items():
         years.setdefault(arch, StatedYear(stated[0].year, stated[0].file, stated[0].line, "other note"))
-    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, years)
+    pairs = _pairs(edges)
+    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
     diagnostics.sort(key=lambda d: (d.file, d.line, d.message))
-    return Lineage(tuple(edges), years, tuple(diagnostics))
+    return Lineage(tuple(edges), years, tuple(diagnostics), pairs)
+
+
+class _Named(NamedTuple):
+    """A note as `build_index` reads it: its path and aliases."""
+
+    path: str
+    aliases: tuple[str, ...]
+
+
+class _Names(NamedTuple):
+    """A vault as `build_index` reads it: its notes' names and its other files."""
+
+    notes: list[_Named]
+    files: tuple[str, ...]
+
+
+def encoded_lineage(statements: list[tuple], files: tuple[str, ...]) -> bytes:
+    """`infer_from` every note's statements, in path order, for `from_tuples(marshal.loads(...))`:
+    for a process that holds the statements, not the notes. `files` are the vault's other
+    files (a link may name one)."""
+    with paused_gc():
+        index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+        return marshal.dumps(to_tuples(infer_from(statements, index)))
 
 
 _UNREAD = object()
@@ -182,10 +258,10 @@ class _Namer:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        # Names and cells by their text, or by (text, folder) when several notes answer them
-        # (ranked by the folder of the note they stand in, see `kb.resolve`).
+        # The node of a link target, and of a plain name, by its text; by (text, folder) when
+        # several notes answer it (ranked by the folder of the note it stands in, see `kb.resolve`).
+        self._targets: dict[str | tuple[str, str], str] = {}
         self._names: dict[str | tuple[str, str], str | None] = {}
-        self._cells: dict[str | tuple[str, str], str | None] = {}
         self._ranked = False        # whether the node being named depends on the folder
         try:
             from kb.models import find_family
@@ -193,10 +269,34 @@ class _Namer:
             find_family = None
         self.find_family = find_family
 
-    def of_link(self, link: Link, source: str) -> str:
-        if not link.target:     # into the linking note itself
-            return self._node(resolve_link(self.index, link, source).target, link.target)
-        return self._node(self._match(link.target, source)[1], link.target)
+    def of_target(self, target: str, source: str) -> str:
+        """The node a link to `target` written in `source` leads to ("" for one into `source` itself)."""
+        if not target:
+            return node_id(source) if source in self.index.notes else ""
+        return self._cached(self._targets, target, source, self._of_target)
+
+    def of_name(self, name: str, source: str) -> str | None:
+        return self._cached(self._names, name, source, self._of_name)
+
+    def of_cell(self, text: str, target: str | None, source: str) -> str | None:
+        """The node a table cell names: its first link's `target`'s, else its text's as a plain name."""
+        return self.of_target(target, source) if target is not None else self.of_name(text, source)
+
+    def _cached(self, cache: dict, text: str, source: str,
+                name: Callable[[str, str], str | None]) -> str | None:
+        """`name(text, source)`, remembered for `text` (in the folder of `source` when it depends on it)."""
+        found = cache.get(text, _UNREAD)
+        if found is not _UNREAD:
+            return found
+        key = (text, source.rpartition("/")[0])
+        found = cache.get(key, _UNREAD)
+        if found is not _UNREAD:
+            self._ranked = True     # a caller naming through this depends on the folder too
+            return found
+        self._ranked = False
+        found = name(text, source)
+        cache[key if self._ranked else text] = found
+        return found
 
     def _match(self, target: str, source: str) -> tuple:
         found = match_target(self.index, target, source)
@@ -204,28 +304,12 @@ class _Namer:
             self._ranked = True
         return found
 
-    def _cached(self, cache: dict, text: str, folder: str, name: Callable[[], str | None]) -> str | None:
-        """What `name()` gives, remembered for `text` (in `folder` when it depends on it)."""
-        found = cache.get(text, _UNREAD)
-        if found is not _UNREAD:
-            return found
-        key = (text, folder)
-        found = cache.get(key, _UNREAD)
-        if found is not _UNREAD:
-            self._ranked = True     # a caller naming through this depends on the folder too
-            return found
-        self._ranked = False
-        found = name()
-        cache[key if self._ranked else text] = found
-        return found
-
     def _node(self, target: str | None, written: str) -> str:
         """The node a link leads to: its note's, else (a file, or nothing) the target as written."""
         return node_id(target) if target is not None and target in self.index.notes else written
 
-    def of_name(self, name: str, source: str) -> str | None:
-        return self._cached(self._names, name, source.rpartition("/")[0],
-                            functools.partial(self._of_name, name, source))
+    def _of_target(self, target: str, source: str) -> str:
+        return self._node(self._match(target, source)[1], target)
 
     def _of_name(self, name: str, source: str) -> str | None:
         name = _FORMATTING.sub("", name).strip()
@@ -251,22 +335,13 @@ class _Namer:
             return node_id(candidates[0])  # plain text, not a link: "VGG Net" means VGGNet.md
         return None
 
-    def of_cell(self, text: str, links: tuple[Link, ...], source: str, folder: str) -> str | None:
-        """The node a table cell names (its `text`, the `links` in it); `folder` is that of `source`."""
-        if links and not links[0].target:       # into the note it stands in
-            return self.of_link(links[0], source)
-        # A cell's links come from its text: the same text names the same node.
-        return self._cached(self._cells, text, folder,
-                            functools.partial(self.of_link, links[0], source) if links
-                            else functools.partial(self.of_name, text, source))
-
 
 @functools.lru_cache(maxsize=4096)  # headers repeat from note to note ("Year", "Metric", ...)
 def _plain_lower(text: str) -> str:
     return _FORMATTING.sub("", text).strip().casefold()
 
 
-Grid = tuple[list[tuple[int, list[str]]], dict[tuple[int, int], tuple[Link, ...]]]   # see Table.grid
+Grid = tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str]]   # see kb.parse.note.first_targets
 
 
 def _lineage_rows(grid: Grid, source: str, namer: _Namer) -> list[tuple[int, str, int]] | None:
@@ -285,13 +360,12 @@ def _lineage_rows(grid: Grid, source: str, namer: _Namer) -> list[tuple[int, str
             return None
         column = min(linked)
     rows = []
-    folder = source.rpartition("/")[0]
     for r in range(1, len(texts)):
         line, row = texts[r]
         if max(year_column, column) >= len(row):
             continue
         year = _year_of(row[year_column])
-        arch = namer.of_cell(row[column], links.get((r, column), ()), source, folder)
+        arch = namer.of_cell(row[column], links.get((r, column)), source)
         if year is not None and arch is not None:
             rows.append((year, arch, line))
     return rows
@@ -333,37 +407,6 @@ def _key_line(note: ParsedNote, key) -> int:
     return note.frontmatter_lines.get(key, 1) if isinstance(key, str) else 1
 
 
-def _frontmatter_edges(note: ParsedNote, namer: _Namer) -> list[LineageEdge]:
-    this = node_id(note.path)
-    edges = []
-    linked_keys = set()
-    for link in note.links:
-        if link.line > note.frontmatter_end:
-            break               # links come in line order: the frontmatter's come first
-        key = (link.key or "").casefold()
-        if link.syntax != "frontmatter" or key not in _PREDECESSOR_KEYS + _SUCCESSOR_KEYS:
-            continue
-        linked_keys.add(key)
-        other = namer.of_link(link, note.path)
-        if other != this:
-            pair = (other, this) if key in _PREDECESSOR_KEYS else (this, other)
-            edges.append(LineageEdge(*pair, note.path, link.line, "frontmatter"))
-    for key, value in note.frontmatter.items():
-        folded = _folded_key(key)
-        if folded not in _LINEAGE_KEYS:
-            continue
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if not isinstance(item, str) or "[[" in item:
-                continue  # wikilinks arrive as frontmatter links, handled above
-            other = namer.of_name(item, note.path)
-            if other is None or other == this:
-                continue
-            pair = (other, this) if folded in _PREDECESSOR_KEYS else (this, other)
-            edges.append(LineageEdge(*pair, note.path, _key_line(note, key), "frontmatter"))
-    return edges
-
-
 _LINEAGE_KEYS = frozenset(_PREDECESSOR_KEYS + _SUCCESSOR_KEYS)
 
 
@@ -386,18 +429,34 @@ def _year_conflicts(table_years: dict[str, list[StatedYear]],
     return found
 
 
-def _order_findings(edges: list[LineageEdge], years: dict[str, StatedYear]) -> list[Diagnostic]:
+def _pairs(edges: list[LineageEdge]) -> tuple[tuple[str, str, int, int], ...]:
+    """(predecessor, successor, place of the first statement, statements) per pair, in order."""
+    first: dict[tuple[str, str], int] = {}
+    count: dict[tuple[str, str], int] = {}
+    for place, edge in enumerate(edges):
+        pair = (edge.predecessor, edge.successor)
+        if pair in first:
+            count[pair] += 1
+        else:
+            first[pair] = place
+            count[pair] = 1
+    return tuple((*pair, place, count[pair]) for pair, place in first.items())
+
+
+def _order_findings(edges: list[LineageEdge], pairs: tuple[tuple[str, str, int, int], ...],
+                    years: dict[str, StatedYear]) -> list[Diagnostic]:
     found = []
-    first_statement: dict[tuple[str, str], LineageEdge] = {}
     for edge in edges:
-        first_statement.setdefault((edge.predecessor, edge.successor), edge)
         before, after = years.get(edge.predecessor), years.get(edge.successor)
         if before is not None and after is not None and before.year > after.year:
             found.append(Diagnostic(
                 edge.file, edge.line,
                 f"lineage: {edge.successor} ({after.year}) follows {edge.predecessor} "
                 f"({before.year}), which is dated later", code="lineage-order", severity="warning"))
-    graph = nx.DiGraph(_on_cycles(first_statement))
+    graph = nx.DiGraph(_on_cycles(pairs))
+    if not graph:
+        return found
+    first_statement = {(before, after): edges[place] for before, after, place, _ in pairs}
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
@@ -417,7 +476,7 @@ def _on_cycles(pairs) -> list[tuple[str, str]]:
     is nearly always acyclic, and this leaves networkx nothing to search."""
     successors: dict[str, list[str]] = {}
     waiting: dict[str, int] = {}
-    for before, after in pairs:
+    for before, after, *_ in pairs:
         successors.setdefault(before, []).append(after)
         waiting[after] = waiting.get(after, 0) + 1
     ready = [node for node in successors if node not in waiting]

@@ -21,8 +21,9 @@ decoding), and a fingerprint of the kb version, the cache's and the parser's
 source and the Python version (so a cache written by another kb is never
 reused). Anything that fails a check is discarded and rebuilt.
 
-With a second core free, a large vault is read and parsed in two processes,
-and the cache written by a third in the background (see `_read_all`).
+With a second core free, a large vault is read and parsed in two processes (see
+`_read_all`); the child then does the work a later stage asks for with `Beside`
+(the lineage) while this process goes on, and writes the cache in the background.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import starmap
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import Any, Callable
 
 from kb import forked
 from kb.cache import code_digest, listed, read_checked, read_listing, vault_file, write_checked
@@ -67,6 +69,7 @@ class Vault:
     diagnostics: tuple[Diagnostic, ...] = ()
     use_cache: bool = False                             # read through the parse cache
     parsed: int = 0                                     # notes parsed by this load, not found in the cache
+    beside: forked.Child | None = field(default=None, repr=False, compare=False)  # see `beside_result`
     _by_path: dict[str, ParsedNote] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,18 +107,41 @@ def paused_gc():
             gc.enable()
 
 
-def load_vault(root: Path, *, use_cache: bool = True) -> Vault:
-    """Read and parse every note under `root`. Raises KbError when `root` is not a readable folder."""
+@dataclass(frozen=True)
+class Beside:
+    """Work for a later stage that the child reading half of a large vault does while this
+    process goes on (see `_read_all`). Each process takes every note it read through
+    `extract` (into marshal's types); the child runs `work` on every note's extract, in
+    path order, and the vault's other files. `beside_result` returns what `work` gave."""
+
+    extract: Callable[[ParsedNote], Any]
+    work: Callable[[list, tuple[str, ...]], bytes]
+
+
+def load_vault(root: Path, *, use_cache: bool = True, beside: Beside | None = None) -> Vault:
+    """Read and parse every note under `root`. Raises KbError when `root` is not a readable folder.
+
+    `beside`: work a child reading half the notes may do for a later stage, see `Beside`.
+    """
     root = Path(root)
     if not root.is_dir():
         raise KbError(f"{root}: not a folder (expected a vault: a folder of .md notes)")
     note_paths, files, problems = _walk(root)
+    files.sort()
     with paused_gc():
-        notes, parsed_count = _read_and_parse(root, note_paths, problems, use_cache=use_cache)
+        notes, parsed_count, reader = _read_and_parse(root, note_paths, problems, use_cache=use_cache,
+                                                      beside=(beside, tuple(files)) if beside is not None else None)
     diagnostics = problems + [d for note in notes for d in note.diagnostics]
     diagnostics.sort(key=lambda d: (d.file, d.line))
-    return Vault(root=root, notes=tuple(notes), files=tuple(sorted(files)),
-                 diagnostics=tuple(diagnostics), use_cache=use_cache, parsed=parsed_count)
+    return Vault(root=root, notes=tuple(notes), files=tuple(files), diagnostics=tuple(diagnostics),
+                 use_cache=use_cache, parsed=parsed_count, beside=reader)
+
+
+def beside_result(vault: Vault) -> bytes | None:
+    """What the `Beside` work asked of `load_vault` gave, done by the child that read half
+    the notes; None when no child did it (a small or cached vault, no core free, a
+    failure): the caller then does the work itself. Given once."""
+    return forked.answer(vault.beside) if vault.beside is not None else None
 
 
 def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
@@ -171,10 +197,11 @@ def _walk(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
     return notes, files, problems
 
 
-def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *,
-                    use_cache: bool) -> tuple[list[ParsedNote], int]:
+def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic], *, use_cache: bool,
+                    beside: tuple[Beside, tuple[str, ...]] | None) -> tuple[list[ParsedNote], int, forked.Child | None]:
     """Every readable note (in `note_paths` order), from the cache when its file or bytes are
-    unchanged, else parsed; and how many were parsed."""
+    unchanged, else parsed; how many were parsed; and the child doing the `beside` work (with
+    the vault's other files), if one does."""
     cache_file = _cache_file(root) if use_cache else None
     if cache_file is not None:
         forked.wait(str(cache_file))                    # this process's writer of it, if still at work
@@ -204,7 +231,7 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
         to_read.append((place, rel, stat_key, entry))
     hits = sum(note is not None for note in notes)     # from the cache by their stat
     write_to = cache_file if cache_file is not None and (to_read or len(cached) != hits) else None
-    outcomes, written = _read_all(base, to_read, write_to, entries)
+    outcomes, written, reader = _read_all(base, to_read, write_to, entries, notes, beside)
     parsed_count = 0
     for (place, rel, stat_key, _), outcome in zip(to_read, outcomes):
         if isinstance(outcome, Diagnostic):
@@ -215,7 +242,7 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
         parsed_count += parsed_here
     if write_to is not None and not written:
         _write_cache(write_to, [(entry, note) for entry, note in zip(entries, notes) if note is not None])
-    return [note for note in notes if note is not None], parsed_count
+    return [note for note in notes if note is not None], parsed_count, reader
 
 
 def _unreadable(rel: str, error: OSError) -> Diagnostic:
@@ -254,39 +281,51 @@ def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str
 # Parsing is most of a cold load (about 0.2 ms a note). With a second core free, a forked
 # child (`kb.forked`) reads and parses the first half of the notes while this process does
 # the second, and hands them over in the cache's encoding (see `_encode`), which this process
-# decodes. This process encodes its own half meanwhile and sends it back: the child, forked
-# while this process was small, writes the whole cache in the background (a child forked
-# later, from a process holding the notes, would slow it down; see `kb.forked.start`).
-# Below PARALLEL_MIN_NOTES the fork costs more than it saves. If the child fails in any
-# way, this process does its share itself and writes the cache.
+# decodes. This process encodes its own half meanwhile and sends it back, with the extracts
+# of its notes when a later stage asked for `Beside` work: the child adds its own extracts,
+# does that work and answers while this process goes on with its own, then writes the whole
+# cache in the background. It was forked while this process was small; a child forked later,
+# from a process holding the notes, would slow this one down for as long as it lives (see
+# `kb.forked.start`). Below PARALLEL_MIN_NOTES the fork costs more than it saves. If the
+# child fails in any way, this process does its share itself and writes the cache.
 
 PARALLEL_MIN_NOTES = 500
 
+Share = list[tuple[int, str, tuple | None, tuple | None]]      # (place, path, stat key, cache entry) per note
 
-def _read_all(base: str, to_read: list[tuple[int, str, tuple | None, tuple | None]], cache_file: Path | None,
-              entries: list[list | None]) -> tuple[list, bool]:
-    """`_read_one` of every (place, path, stat key, cache entry), in order; and whether a
-    child has taken over writing `cache_file` (the notes' `entries` so far: the cache hits)."""
+
+def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[list | None],
+              held: list[ParsedNote | None], beside: tuple[Beside, tuple[str, ...]] | None
+              ) -> tuple[list, bool, forked.Child | None]:
+    """`_read_one` of every note of `to_read`, in order; whether a child has taken over writing
+    `cache_file` (the notes' `entries` so far: the cache hits, which `held` holds by place);
+    and that child when it does the `beside` work."""
     half = len(to_read) // 2
     child = None
     if half and forked.pays(len(to_read), PARALLEL_MIN_NOTES):
-        shared: dict[str, list] = {}
-        child = forked.start(partial(_read_encoded, base, to_read[:half], shared),
-                             then=partial(_write_from_child, cache_file, entries, to_read, shared),
+        shared: dict[str, Any] = {}
+        child = forked.start(partial(_read_encoded, base, to_read[:half], shared, beside is not None),
+                             then=partial(_go_on, cache_file, entries, to_read, shared, beside),
                              name=str(cache_file) if cache_file is not None else None)
     mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
     if child is None:
-        return mine, False
-    # encoded while the child still works: the child writes the cache, its half and this one
-    mine_encoded = marshal.dumps([_encoded_outcome(outcome) for outcome in mine]) if cache_file is not None else b""
+        return mine, False, None
+    # while the child still works: this half encoded for the cache, extracted for `beside`
+    encoded = [_encoded_outcome(outcome) for outcome in mine] if cache_file is not None else None
+    extracts = None
+    if beside is not None:
+        extract = beside[0].extract
+        extracts = [(place, extract(note)) for place, note in enumerate(held) if note is not None]
+        extracts += [(place, extract(outcome[0])) for (place, *_), outcome in zip(to_read[half:], mine)
+                     if not isinstance(outcome, Diagnostic)]
     received = _received(forked.result(child), half)
     if received is None:
         forked.send(child, b"")
-        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False
-    forked.send(child, mine_encoded)
+        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False, None
+    forked.send(child, marshal.dumps((encoded, extracts)))
     theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
-    return theirs + mine, cache_file is not None
+    return theirs + mine, cache_file is not None, child if beside is not None else None
 
 
 def _encoded_outcome(outcome) -> tuple:
@@ -297,21 +336,44 @@ def _encoded_outcome(outcome) -> tuple:
     return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here
 
 
-def _read_encoded(base: str, share: list[tuple[int, str, tuple | None, tuple | None]], shared: dict) -> bytes:
+def _read_encoded(base: str, share: Share, shared: dict, keep: bool) -> bytes:
     """In the child: its share's outcomes, encoded; also kept in `shared`, which the child's
-    `_write_from_child` reads next."""
-    shared["mine"] = [_encoded_outcome(_read_one(base, rel, entry)) for _, rel, _, entry in share]
+    `_go_on` reads next (with the notes themselves, by place, when `keep`)."""
+    outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
+    shared["mine"] = [_encoded_outcome(outcome) for outcome in outcomes]
+    if keep:
+        shared["notes"] = [(place, outcome[0]) for (place, *_), outcome in zip(share, outcomes)
+                           if not isinstance(outcome, Diagnostic)]
     return marshal.dumps(shared["mine"])
 
 
-def _write_from_child(cache_file: Path, entries: list[list | None],
-                      to_read: list[tuple[int, str, tuple | None, tuple | None]], shared: dict, payload: bytes) -> None:
-    """In the child, once it has handed its notes over: the parent's encoded outcomes
-    (`payload`, b"" when there is nothing to write) and its own make the whole cache."""
-    if not payload or cache_file is None:
+def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, shared: dict,
+           beside: tuple[Beside, tuple[str, ...]] | None,
+           orders: Callable[[], bytes], reply: Callable[[bytes], None]) -> None:
+    """In the child, once it has handed its notes over: with the extracts of its own notes
+    (taken while the parent decodes them) and those the parent `orders` it, it does the
+    `beside` work and answers; then it writes the cache, its half and the parent's."""
+    extracts = None
+    if beside is not None:
+        extract = beside[0].extract
+        extracts = [(place, extract(note)) for place, note in shared.pop("notes")]
+    payload = orders()
+    if not payload:             # the parent took over
         return
-    outcomes = shared["mine"] + marshal.loads(payload)
-    for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, outcomes):
+    encoded, theirs = marshal.loads(payload)
+    answer = b""
+    if extracts is not None and theirs is not None:
+        extracts += theirs
+        extracts.sort(key=itemgetter(0))
+        try:
+            answer = beside[0].work([found for _, found in extracts], beside[1])
+        except Exception:   # the parent, given no answer, does the work itself
+            answer = b""
+    del extracts, theirs
+    reply(answer)       # and gives way to the work the user waits for
+    if encoded is None or cache_file is None:
+        return
+    for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, shared["mine"] + encoded):
         if content_hash is not None:
             entries[place] = [rel, content_hash, stat_key, encoding]
     _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])

@@ -43,9 +43,9 @@ import sys, time
 from pathlib import Path
 from kb import forked
 target = Path(sys.argv[1])
-def write(payload):
+def write(orders, reply):
     time.sleep(0.3)                 # still at work when this process asks
-    target.write_bytes(payload)
+    target.write_bytes(orders())
 child = forked.start(lambda: b"half", then=write, name="cache")
 print(forked.result(child))
 forked.send(child, b"whole")
@@ -62,9 +62,9 @@ import sys, time
 from pathlib import Path
 from kb import forked
 target = Path(sys.argv[1])
-def write(payload):
+def write(orders, reply):
     time.sleep(0.3)
-    target.write_bytes(payload)
+    target.write_bytes(orders())
 child = forked.start(lambda: b"half", then=write, name="cache")
 forked.result(child)
 forked.send(child, b"at exit")
@@ -76,7 +76,7 @@ def test_sending_to_a_child_that_died_is_not_an_error():
     out = run("""
 import os, signal
 from kb import forked
-child = forked.start(lambda: b"x", then=print)
+child = forked.start(lambda: b"x", then=lambda orders, reply: print(orders()))
 print(forked.result(child))
 os.kill(child.pid, signal.SIGKILL)
 os.waitpid(child.pid, 0)
@@ -89,10 +89,53 @@ print("sent")
 def test_a_child_never_sent_its_orders_is_told_to_stop_at_exit():
     out = run("""
 from kb import forked
-child = forked.start(lambda: b"x", then=lambda payload: print("orders:", repr(payload), flush=True))
+child = forked.start(lambda: b"x", then=lambda orders, reply: print("orders:", repr(orders()), flush=True))
 print(forked.result(child), flush=True)
 """)   # this process ends without `send`: waiting for the child must not hang
     assert out.splitlines() == ["b'x'", "orders: b''"]
+
+
+def test_a_child_answers_its_orders_once_and_then_goes_on(tmp_path):
+    target = tmp_path / "written"
+    out = run("""
+import os, sys
+from pathlib import Path
+from kb import forked
+def go_on(orders, reply):
+    reply(orders().upper())
+    reply(b"ignored")                   # one answer only
+    Path(sys.argv[1]).write_text(str(os.nice(0)))    # after answering: niced
+child = forked.start(lambda: b"half", then=go_on, name="cache")
+print(forked.result(child))
+forked.send(child, b"lineage")
+print(forked.answer(child), forked.answer(child))
+def silent(orders, reply):
+    orders()
+quiet = forked.start(lambda: b"x", then=silent, name="other")
+forked.result(quiet)
+forked.send(quiet, b"orders")
+print(forked.answer(quiet))
+forked.wait()
+""", str(target))
+    assert out.splitlines() == ["b'half'", "b'LINEAGE' None", "None"]
+    assert int(target.read_text()) > os.nice(0)
+
+
+def test_an_answer_never_read_does_not_hold_up_the_exit(tmp_path):
+    target = tmp_path / "written"
+    run("""
+import sys
+from pathlib import Path
+from kb import forked
+def go_on(orders, reply):
+    payload = orders()
+    reply(b"x" * 10_000_000)            # far more than a pipe holds: it blocks until read
+    Path(sys.argv[1]).write_bytes(payload)
+child = forked.start(lambda: b"half", then=go_on, name="cache")
+forked.result(child)
+forked.send(child, b"cache written")
+""", str(target))       # ends without `answer`: the child must not wait for a reader for ever
+    assert target.read_bytes() == b"cache written"
 
 
 @pytest.mark.parametrize("forking, threads", [("0", False), ("1", True)])
@@ -115,17 +158,72 @@ from kb.lineage import infer_lineage
 from kb.resolve import build_index
 from kb.vault import load_vault
 
-if sys.argv[2] == "child-fails":
-    graph.to_tuples = None          # the child cannot encode what it inferred
-vault = load_vault(Path(sys.argv[1]), use_cache=False)
-stages = graph.vault_graph(vault)
+if sys.argv[2].endswith("fails"):
+    import kb.lineage
+    graph.to_tuples = kb.lineage.to_tuples = None      # the child cannot encode what it inferred
+if sys.argv[2].startswith("reader"):
+    inferred_here = []
+    def counted(*args):
+        inferred_here.append(1)     # counted in the process that calls it
+        return infer_lineage(*args)
+    graph.infer_lineage = counted
+    stages = graph.load_graph(Path(sys.argv[1]))    # inferred by the child that read half the notes
+    vault = stages.vault
+    assert vault.beside is not None
+    assert len(inferred_here) == (sys.argv[2] == "reader-fails")
+else:
+    vault = load_vault(Path(sys.argv[1]), use_cache=False)
+    stages = graph.vault_graph(vault)
 assert stages.lineage == infer_lineage(vault, build_index(vault))
 print(len(stages.lineage.edges), sorted(stages.graph.nodes(data="year")))
 """
 
 
-@pytest.mark.parametrize("mode", ["child", "child-fails"])
+@pytest.mark.parametrize("mode", ["child", "child-fails", "reader", "reader-fails"])
 def test_the_lineage_inferred_in_a_child_is_the_lineage(mode, cache):
     out = run(LINEAGE_BESIDE, str(REPO / "notes"), mode, KB_CACHE_DIR=str(cache))
     edges, years = out.split(" ", 1)
     assert int(edges) > 0 and "('ResNet', 2015)" in years
+
+
+BESIDE = r"""
+import marshal, sys
+from pathlib import Path
+import kb.vault
+from kb.vault import Beside, beside_result, load_vault
+
+kb.vault._RACY_NS = 0           # a note written just now may be found in the cache by its stat
+root = Path(sys.argv[1])
+load_vault(root)                # every note cached
+for name in ("b.md", "d.md", "f.md", "h.md"):
+    (root / name).write_text(f"# {name} again\n[[a]]\n")
+beside = Beside(extract=lambda note: (note.path, note.links[0].target if note.links else None),
+                work=lambda extracts, files: marshal.dumps((extracts, list(files))))
+vault = load_vault(root, beside=beside)
+extracts, files = marshal.loads(beside_result(vault))
+assert [path for path, _ in extracts] == [note.path for note in vault.notes], extracts
+assert files == list(vault.files) == ["figure.png"], files
+assert dict(extracts)["b.md"] == "a" and dict(extracts)["a.md"] == "b"
+assert beside_result(vault) is None        # given once
+print(vault.parsed, len(extracts))
+"""
+
+
+def test_the_work_beside_the_load_gets_every_notes_extract_in_order(tmp_path, cache):
+    for letter in "abcdefgh":
+        (tmp_path / f"{letter}.md").write_text(f"# {letter}\n[[{'b' if letter == 'a' else 'a'}]]\n")
+    (tmp_path / "figure.png").write_bytes(b"")
+    out = run(BESIDE, str(tmp_path), KB_CACHE_DIR=str(cache))
+    assert out.split() == ["4", "8"]        # four read again, four from the cache by their stat
+
+
+def test_no_work_beside_the_load_without_a_child(tmp_path, cache):
+    (tmp_path / "a.md").write_text("# a\n")
+    out = run("""
+import sys
+from pathlib import Path
+from kb.vault import Beside, beside_result, load_vault
+vault = load_vault(Path(sys.argv[1]), beside=Beside(extract=lambda note: 1, work=lambda extracts, files: b"x"))
+print(vault.beside, beside_result(vault))
+""", str(tmp_path), KB_CACHE_DIR=str(cache), KB_FORK="0")
+    assert out.split() == ["None", "None"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import marshal
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from kb.graph import build_graph
-from kb.lineage import ancestors, descendants, infer_lineage, timeline
+from kb.lineage import (ancestors, descendants, encoded_lineage, from_tuples, infer_lineage, statements_of,
+                        timeline)
+from kb.parse.note import first_targets
 from kb.resolve import build_index, resolve_vault
 from kb.vault import load_vault
 
@@ -176,3 +180,53 @@ def test_a_cell_linking_into_its_own_note_names_that_note(tmp_path):
     lineage, _ = lineage_of(tmp_path)
     assert sorted((e.predecessor, e.successor) for e in lineage.edges) == [
         ("AlexNet", "ResNet"), ("AlexNet", "VGGNet")]
+
+
+def across_processes(vault):
+    """The lineage as the child that read half a vault infers it: from every note's
+    statements, sent as bytes, and an index of the notes' names alone."""
+    sent = marshal.loads(marshal.dumps([statements_of(note) for note in vault.notes]))
+    return from_tuples(marshal.loads(encoded_lineage(sent, vault.files)))
+
+
+def test_the_lineage_read_from_each_notes_statements_alone_is_the_lineage(tmp_path):
+    table = "| Year | Architecture |\n|---|---|\n| 2014 | {0} |\n| 2015 | {1} |\n"
+    write(tmp_path, {
+        "vision/Block.md": "---\nyear: 2014\n---\n# Block\n", "language/Block.md": "# Block\n",
+        "vision/Stem.md": "---\naliases: [Stem Net]\npredecessors: [Block]\n---\n# Stem\n",
+        "vision/Survey.md": table.format("Block", "[[Stem Net]]"),
+        "language/Survey.md": table.format("[[Block|the block]]", "[[diagram.png]]"),
+        "Overview.md": "## Overview\n\n" + table.format("[[#Overview]]", "Block")
+                       + "\n## Related\n\n- [[vision/Stem]] — successor\n- [[Gone]] — predecessor\n",
+        "diagram.png": "",
+    })
+    for root in (FIXTURE, tmp_path):
+        vault = load_vault(root, use_cache=False)
+        assert across_processes(vault) == infer_lineage(vault)
+
+
+def test_a_table_already_read_states_what_a_packed_one_does():
+    def stated(note):
+        path, aliases, year, line, tables, targets, front, related = statements_of(note)
+        return path, aliases, year, line, [first_targets(cells, targets) for cells in tables], front, related
+
+    packed = load_vault(FIXTURE, use_cache=False)
+    read = load_vault(FIXTURE, use_cache=False)
+    for note in read.notes:
+        for table in note.tables:
+            table.rows      # unpacks it
+    assert [stated(note) for note in read.notes] == [stated(note) for note in packed.notes]
+    assert any(grids for _, _, _, _, grids, _, _ in map(stated, packed.notes))
+
+
+def test_each_pair_is_one_graph_edge_counting_its_statements(fixture_lineage):
+    lineage, G = fixture_lineage
+    stated = Counter((e.predecessor, e.successor) for e in lineage.edges)
+    assert [(before, after) for before, after, _, _ in lineage.pairs] == list(dict.fromkeys(
+        (e.predecessor, e.successor) for e in lineage.edges))
+    for before, after, place, count in lineage.pairs:
+        first = lineage.edges[place]
+        assert (first.predecessor, first.successor) == (before, after) and count == stated[(before, after)]
+        [data] = [d for d in G.get_edge_data(before, after).values() if d["kind"] == "lineage"]
+        assert (data["file"], data["line"], data["statements"]) == (first.file, first.line, count)
+    assert any(count > 1 for *_, count in lineage.pairs)

@@ -47,15 +47,13 @@ LINK = re.compile(rb"\[\[([^\]|#]+)")
 def _child_kb(vault: Path) -> dict:
     import kb.parse  # noqa: F401  (kb.vault imports the parser on first use; imports stay untimed for both tools)
     from kb import forked
-    from kb.graph import vault_graph
-    from kb.vault import load_vault
+    from kb.graph import load_graph
 
     start = time.perf_counter()
-    loaded = load_vault(vault)
-    stages = vault_graph(loaded)        # what `kb graph`, `kb links`, `kb lineage` and the site run
+    stages = load_graph(vault)          # what `kb graph`, `kb links`, `kb lineage` and the site run
     forked.wait()                       # a child still writing the parse cache: kb waits for it at exit
     seconds = time.perf_counter() - start
-    graph = stages.graph
+    loaded, graph = stages.vault, stages.graph
     wikilinks = sorted({(r.source.rsplit("/", 1)[-1][:-3], r.link.target.casefold())
                         for r in stages.resolutions
                         if r.link.syntax == "wikilink" and not r.link.embed and r.link.target})

@@ -29,10 +29,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kb import atomic
-    from kb.graph import dumps, vault_graph
-    from kb.vault import load_vault
+    from kb.graph import dumps, load_graph
 
-    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    loaded = load_graph(vault_path(args.vault))
     print_diagnostics(loaded.vault.diagnostics + loaded.lineage.diagnostics)
     text = dumps(loaded.graph, args.format)
     if args.output is None:

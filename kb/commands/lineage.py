@@ -28,12 +28,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.graph import vault_graph
+    from kb.graph import load_graph
     from kb.lineage import ancestors, descendants, timeline
     from kb.resolve import node_id, resolve_name
-    from kb.vault import load_vault
 
-    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    loaded = load_graph(vault_path(args.vault))
     vault, index, lineage, G = loaded.vault, loaded.index, loaded.lineage, loaded.graph
     print_diagnostics(vault.diagnostics + lineage.diagnostics)
 

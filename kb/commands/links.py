@@ -25,11 +25,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.graph import orphans, vault_graph
+    from kb.graph import load_graph, orphans
     from kb.resolve import DOUBTFUL
-    from kb.vault import load_vault
 
-    loaded = vault_graph(load_vault(vault_path(args.vault)))
+    loaded = load_graph(vault_path(args.vault))
     vault, resolutions = loaded.vault, loaded.resolutions
     print_diagnostics(vault.diagnostics)
     report = {

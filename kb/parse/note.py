@@ -16,7 +16,7 @@ import marshal
 from dataclasses import dataclass, field, fields
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Sequence
 
 from kb.diagnostics import Diagnostic
 
@@ -99,6 +99,15 @@ def link_positions(cell_links: Iterable[Link], where: dict[int, int]) -> tuple:
     return tuple(where[id(link)] if id(link) in where else _LINK_FIELDS(link) for link in cell_links)
 
 
+def first_targets(cells: bytes, targets: Sequence[str]) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str]]:
+    """Packed cells read without a Cell or Link made: their rows as (line, texts) from the
+    header down, and the target of the first link of each (row, column) holding links.
+    `targets` are those of the note's links, in order, which the cells' links point into."""
+    text_rows, linked = marshal.loads(cells)
+    return text_rows, {(r, c): targets[k] if isinstance(k := cell_links[0], int) else Link(*k).target
+                       for r, c, cell_links in linked}
+
+
 def _links_at(positions: tuple, links: tuple[Link, ...]) -> tuple[Link, ...]:
     """A packed cell's links: positions in the note's `links`, or a link's own fields."""
     return tuple(links[k] if isinstance(k, int) else Link(*k) for k in positions)
@@ -154,19 +163,6 @@ class Table:
         if packed is not None:
             self._unpack(packed)
         return self._rows
-
-    def grid(self) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], tuple[Link, ...]]]:
-        """The cells' texts as (line, texts) rows from the header down, and the links of each
-        (row, column) holding some: what `header` and `rows` hold, without a Cell per cell
-        (and a packed table stays packed)."""
-        packed = self._packed
-        if packed is not None:
-            cells, links = packed
-            text_rows, linked = marshal.loads(cells)
-            return text_rows, {(r, c): _links_at(cell_links, links) for r, c, cell_links in linked}
-        rows = (self._header, *self._rows)
-        return _text_rows(rows), {(r, c): cell.links for r, row in enumerate(rows)
-                                  for c, cell in enumerate(row) if cell.links}
 
     def packed_cells(self, links: tuple[Link, ...]) -> bytes:
         """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""

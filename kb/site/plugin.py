@@ -205,10 +205,9 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def _load(self, config: MkDocsConfig) -> BuildState:
         from kb.check import check_vault
-        from kb.graph import vault_graph
-        from kb.vault import load_vault
+        from kb.graph import load_graph
 
-        loaded = vault_graph(load_vault(Path(config.docs_dir)))
+        loaded = load_graph(Path(config.docs_dir))
         vault, resolutions, graph = loaded.vault, loaded.resolutions, loaded.graph
         notes = {note.path: note for note in vault.notes}
         measurements = self._measurements()
