@@ -96,11 +96,11 @@ def node_id(path: str) -> str:
 
 
 def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return text if text.isascii() else unicodedata.normalize("NFC", text)    # ASCII is NFC already
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    return _nfc(text).casefold()
 
 
 def _squash(text: str) -> str:
@@ -158,7 +158,9 @@ def _build_index(vault) -> Index:
     squashed.pop("", None)
 
     def freeze(table: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
-        return {key: tuple(dict.fromkeys(paths)) for key, paths in table.items()}
+        # nearly every name answers one path: only longer lists can hold one twice
+        return {key: tuple(paths) if len(paths) == 1 else tuple(dict.fromkeys(paths))
+                for key, paths in table.items()}
 
     return Index(notes={note.path: note for note in vault.notes}, exact=freeze(exact),
                  folded=freeze(folded), aliases=freeze(aliases), squashed=freeze(squashed),
@@ -270,15 +272,17 @@ def match_target(index: Index, target: str, source: str | None = None) -> tuple[
 
 def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolution:
     """Resolve one link written in the note `source` (None for text outside any note)."""
-    if not link.target:
+    target = link.target
+    if not target:
         target = source
         status, candidates, reason = "self", (), ""
         if source is None or source not in index.notes:
             return Resolution(source or "", link, None, "missing", (), "a link into the same note, "
                               "but there is no note to look in")
     else:
-        status, target, candidates, reason = match_target(index, link.target, source)
-    anchor = None
+        # `match_target`, its most common case (a match that does not depend on `source`) inline
+        hit = index._memo.get(target)
+        status, target, candidates, reason = hit if hit is not None else match_target(index, target, source)
     if target is not None and (link.heading or link.block) and target in index.notes:
         anchor_key = (target, link.heading, link.block)
         anchor = index._anchors.get(anchor_key, _UNKNOWN)
@@ -287,7 +291,8 @@ def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolut
         if anchor is False:
             what = f"heading {link.heading!r}" if link.heading else f"block ^{link.block}"
             reason = "; ".join(filter(None, (reason, f"no {what} in {target}")))
-    return Resolution(source or "", link, target, status, candidates, reason, anchor)
+        return Resolution(source or "", link, target, status, candidates, reason, anchor)
+    return Resolution(source or "", link, target, status, candidates, reason)
 
 
 def resolve_name(index: Index, name: str, source: str | None = None) -> Resolution:

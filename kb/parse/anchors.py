@@ -106,9 +106,16 @@ def anchors(heading_texts: Iterable[str]) -> list[str]:
     return unique_ids(heading_slug(text) for text in heading_texts)
 
 
+@lru_cache(maxsize=8192)    # links name the same headings again and again
 def loose_key(text: str) -> str:
     """What Obsidian compares when a link names a heading: letters and digits, case folded."""
     return _LOOSE_DROP.sub("", text.casefold())
+
+
+@lru_cache(maxsize=8192)    # vaults repeat their section names from note to note
+def _loose_keys(heading_text: str) -> tuple[str, str]:
+    """The loose keys a heading answers to: of its text as written, and as rendered."""
+    return loose_key(heading_text), loose_key(plain_text(heading_text))
 
 
 def heading_matches(link_heading: str, heading: Heading) -> bool:
@@ -126,7 +133,7 @@ def heading_matches(link_heading: str, heading: Heading) -> bool:
         return True
     key = loose_key(wanted)
     if key:
-        return key == loose_key(heading.text) or key == loose_key(plain_text(heading.text))
+        return key in _loose_keys(heading.text)
     return wanted == heading.text.strip()
 
 
