@@ -154,8 +154,10 @@ def result(child: Child) -> bytes | None:
     return payload if status == 0 and payload else None
 
 
-def send(child: Child, payload: bytes) -> None:
-    """Hand a child started with `then` what it runs `then` on (b"" for nothing), after `result`."""
+def send(child: Child, *parts: bytes) -> None:
+    """Hand a child started with `then` its orders, after `result`: the `parts` end to end (none
+    for nothing). Parts made one by one need not be joined first (a large vault's are
+    hundreds of megabytes)."""
     if child.orders is None:
         raise ValueError("this child takes no orders")
     orders = _unsent.pop(child.pid, None)
@@ -163,7 +165,8 @@ def send(child: Child, payload: bytes) -> None:
         return
     try:
         with os.fdopen(orders, "wb") as pipe:
-            pipe.write(payload)
+            for part in parts:
+                pipe.write(part)
     except OSError:     # the child is gone (or was told to stop): what it would have done is left undone
         pass
 

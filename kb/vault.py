@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import io
 import marshal
 import os
 import pickle
@@ -310,19 +311,22 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
     if child is None:
         return mine, False, None
-    # while the child still works: this half encoded for the cache, extracted for `beside`
-    encoded = [_encoded_outcome(outcome) for outcome in mine] if cache_file is not None else None
-    extracts = None
+    # While the child still works: this half encoded for the cache, and extracted for `beside`,
+    # two marshal strings (each list is dropped at once: kept, it leaves the heap larger).
+    encoded = marshal.dumps([_encoded_outcome(outcome) for outcome in mine] if cache_file is not None else None)
+    extracts = marshal.dumps(None)
     if beside is not None:
         extract = beside[0].extract
-        extracts = [(place, extract(note)) for place, note in enumerate(held) if note is not None]
-        extracts += [(place, extract(outcome[0])) for (place, *_), outcome in zip(to_read[half:], mine)
-                     if not isinstance(outcome, Diagnostic)]
+        extracts = marshal.dumps(
+            [(place, extract(note)) for place, note in enumerate(held) if note is not None]
+            + [(place, extract(outcome[0])) for (place, *_), outcome in zip(to_read[half:], mine)
+               if not isinstance(outcome, Diagnostic)])
     received = _received(forked.result(child), half)
     if received is None:
-        forked.send(child, b"")
+        forked.send(child)
         return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False, None
-    forked.send(child, marshal.dumps((encoded, extracts)))
+    forked.send(child, encoded, extracts)
+    del encoded, extracts
     theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
     return theirs + mine, cache_file is not None, child if beside is not None else None
@@ -360,7 +364,9 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
     payload = orders()
     if not payload:             # the parent took over
         return
-    encoded, theirs = marshal.loads(payload)
+    parts = io.BytesIO(payload)
+    encoded, theirs = marshal.load(parts), marshal.load(parts)
+    del parts, payload
     answer = b""
     if extracts is not None and theirs is not None:
         extracts += theirs

@@ -48,7 +48,7 @@ def write(orders, reply):
     target.write_bytes(orders())
 child = forked.start(lambda: b"half", then=write, name="cache")
 print(forked.result(child))
-forked.send(child, b"whole")
+forked.send(child, b"wh", b"", b"ole")      # parts arrive end to end
 forked.wait("cache")
 print(target.read_bytes())
 """, str(target))
