@@ -30,7 +30,7 @@ import functools
 import marshal
 import re
 from itertools import starmap
-from operator import attrgetter
+from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Literal, NamedTuple
@@ -165,55 +165,68 @@ def statements_of(note: ParsedNote) -> tuple:
 def infer_from(statements: list[tuple], index: Index) -> Lineage:
     """The lineage of a vault from every note's `statements_of`, in path order; `index` names
     what they name (any index over the same notes, see `encoded_lineage`)."""
+    return from_tuples(_inferred(statements, index))
+
+
+# Inferred as tuples, `to_tuples`' form: a lineage inferred in another process is sent as
+# it was built. An edge is built as (file, line, predecessor, successor, evidence), which
+# sorts as the edges are ordered; a year as (year, file, line, evidence).
+
+def _inferred(statements: list[tuple], index: Index) -> tuple:
     namer = _Namer(index)
-    edges: list[LineageEdge] = []
-    related: list[LineageEdge] = []
-    own_years: dict[str, StatedYear] = {}
-    table_years: dict[str, list[StatedYear]] = defaultdict(list)
+    edges: list[tuple[str, int, str, str, str]] = []
+    related: list[tuple[str, int, str, str, str]] = []
+    own_years: dict[str, tuple[int, str, int, str]] = {}
+    table_years: dict[str, list[tuple[int, str, int]]] = defaultdict(list)   # from other notes' tables
 
     for path, _, frontmatter_year, year_line, tables, targets, front, links in statements:
         self_id = node_id(path)
         if frontmatter_year is not None:
-            own_years[self_id] = StatedYear(frontmatter_year, path, year_line, "frontmatter")
+            own_years[self_id] = (frontmatter_year, path, year_line, "frontmatter")
         for cells in tables:
             grid = first_targets(cells, targets)
             rows = _lineage_rows(grid, path, namer)
             if rows is None:
                 year = _fact_table_year(grid)
                 if year is not None and self_id not in own_years:
-                    own_years[self_id] = StatedYear(year[0], path, year[1], "fact table")
+                    own_years[self_id] = (year[0], path, year[1], "fact table")
                 continue
-            rows.sort(key=lambda row: row[0])   # stable: equal years keep the table's order
+            rows.sort(key=_YEAR_FIRST)      # stable: equal years keep the table's order
             for year, arch, line in rows:
-                stated = StatedYear(year, path, line, "lineage table")
-                if arch == self_id:
-                    if own_years.get(self_id, stated).evidence != "frontmatter":
-                        own_years[self_id] = stated
-                else:
-                    table_years[arch].append(stated)
+                if arch != self_id:
+                    table_years[arch].append((year, path, line))
+                elif own_years.get(self_id, _UNDATED)[3] != "frontmatter":
+                    own_years[self_id] = (year, path, line, "lineage table")
             for (_, before, _), (_, after, line) in zip(rows, rows[1:]):
                 if before != after:
-                    edges.append(LineageEdge(before, after, path, line, "table"))
+                    edges.append((path, line, before, after, "table"))
         for named_by, text, line, names_predecessor in front:
             other = namer.of_target(text, path) if named_by == "link" else namer.of_name(text, path)
             if other is not None and other != self_id:
-                pair = (other, self_id) if names_predecessor else (self_id, other)
-                edges.append(LineageEdge(*pair, path, line, "frontmatter"))
+                edges.append((path, line, other, self_id, "frontmatter") if names_predecessor
+                             else (path, line, self_id, other, "frontmatter"))
         for target, line, role in links:
             other = namer.of_target(target, path)
             if other != self_id:
-                pair = (other, self_id) if role == "predecessor" else (self_id, other)
-                related.append(LineageEdge(*pair, path, line, "related"))
+                related.append((path, line, other, self_id, "related") if role == "predecessor"
+                               else (path, line, self_id, other, "related"))
 
     edges += related
-    edges.sort(key=_EDGE_ORDER)
+    edges.sort()        # by file, line, predecessor, successor: one line states one kind of statement
     years = dict(own_years)
     for arch, stated in table_years.items():
-        years.setdefault(arch, StatedYear(stated[0].year, stated[0].file, stated[0].line, "other note"))
+        if arch not in years:
+            years[arch] = (*stated[0], "other note")
     pairs = _pairs(edges)
     diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
-    diagnostics.sort(key=lambda d: (d.file, d.line, d.message))
-    return Lineage(tuple(edges), years, tuple(diagnostics), pairs)
+    diagnostics.sort(key=_DIAGNOSTIC_ORDER)
+    return [(before, after, file, line, evidence) for file, line, before, after, evidence in edges], \
+        years, diagnostics, pairs
+
+
+_UNDATED = (None, None, None, None)
+_YEAR_FIRST = itemgetter(0)
+_DIAGNOSTIC_ORDER = itemgetter(0, 1, 2)     # file, line, message
 
 
 class _Named(NamedTuple):
@@ -236,12 +249,11 @@ def encoded_lineage(statements: list[tuple], files: tuple[str, ...]) -> bytes:
     files (a link may name one)."""
     with paused_gc():
         index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
-        return marshal.dumps(to_tuples(infer_from(statements, index)))
+        return marshal.dumps(_inferred(statements, index))
 
 
 _UNREAD = object()
 _LIST_MARKS = frozenset("-*+0123456789")      # what a list item's line (stripped) starts with
-_EDGE_ORDER = attrgetter("file", "line", "predecessor", "successor")
 
 
 def _role(context: str) -> str | None:
@@ -271,12 +283,16 @@ class _Namer:
 
     def of_target(self, target: str, source: str) -> str:
         """The node a link to `target` written in `source` leads to ("" for one into `source` itself)."""
+        found = self._targets.get(target, _UNREAD)     # most targets are named again and again
+        if found is not _UNREAD:
+            return found
         if not target:
             return node_id(source) if source in self.index.notes else ""
         return self._cached(self._targets, target, source, self._of_target)
 
     def of_name(self, name: str, source: str) -> str | None:
-        return self._cached(self._names, name, source, self._of_name)
+        found = self._names.get(name, _UNREAD)
+        return found if found is not _UNREAD else self._cached(self._names, name, source, self._of_name)
 
     def of_cell(self, text: str, target: str | None, source: str) -> str | None:
         """The node a table cell names: its first link's `target`'s, else its text's as a plain name."""
@@ -415,26 +431,26 @@ def _folded_key(key) -> str:
     return str(key).casefold()
 
 
-def _year_conflicts(table_years: dict[str, list[StatedYear]],
-                    own_years: dict[str, StatedYear]) -> list[Diagnostic]:
+def _year_conflicts(table_years: dict[str, list[tuple[int, str, int]]],
+                    own_years: dict[str, tuple[int, str, int, str]]) -> list[tuple]:
     found = []
     for arch, stated_list in table_years.items():
         own = own_years.get(arch)
-        for stated in stated_list:
-            if own is not None and stated.year != own.year:
-                found.append(Diagnostic(
-                    stated.file, stated.line,
-                    f"lineage table dates {arch} to {stated.year}, but {own.file}:{own.line} "
-                    f"({own.evidence}) says {own.year}", code="lineage-year", severity="warning"))
+        if own is None:
+            continue
+        for year, file, line in stated_list:
+            if year != own[0]:
+                found.append((file, line, f"lineage table dates {arch} to {year}, but {own[1]}:{own[2]} "
+                              f"({own[3]}) says {own[0]}", "lineage-year", "warning"))
     return found
 
 
-def _pairs(edges: list[LineageEdge]) -> tuple[tuple[str, str, int, int], ...]:
+def _pairs(edges: list[tuple[str, int, str, str, str]]) -> tuple[tuple[str, str, int, int], ...]:
     """(predecessor, successor, place of the first statement, statements) per pair, in order."""
     first: dict[tuple[str, str], int] = {}
     count: dict[tuple[str, str], int] = {}
-    for place, edge in enumerate(edges):
-        pair = (edge.predecessor, edge.successor)
+    for place, (_, _, before, after, _) in enumerate(edges):
+        pair = (before, after)
         if pair in first:
             count[pair] += 1
         else:
@@ -443,30 +459,27 @@ def _pairs(edges: list[LineageEdge]) -> tuple[tuple[str, str, int, int], ...]:
     return tuple((*pair, place, count[pair]) for pair, place in first.items())
 
 
-def _order_findings(edges: list[LineageEdge], pairs: tuple[tuple[str, str, int, int], ...],
-                    years: dict[str, StatedYear]) -> list[Diagnostic]:
+def _order_findings(edges: list[tuple[str, int, str, str, str]], pairs: tuple[tuple[str, str, int, int], ...],
+                    years: dict[str, tuple[int, str, int, str]]) -> list[tuple]:
     found = []
-    for edge in edges:
-        before, after = years.get(edge.predecessor), years.get(edge.successor)
-        if before is not None and after is not None and before.year > after.year:
-            found.append(Diagnostic(
-                edge.file, edge.line,
-                f"lineage: {edge.successor} ({after.year}) follows {edge.predecessor} "
-                f"({before.year}), which is dated later", code="lineage-order", severity="warning"))
+    for file, line, before, after, _ in edges:
+        earlier, later = years.get(before), years.get(after)
+        if earlier is not None and later is not None and earlier[0] > later[0]:
+            found.append((file, line, f"lineage: {after} ({later[0]}) follows {before} "
+                          f"({earlier[0]}), which is dated later", "lineage-order", "warning"))
     graph = nx.DiGraph(_on_cycles(pairs))
     if not graph:
         return found
-    first_statement = {(before, after): edges[place] for before, after, place, _ in pairs}
+    first_statement = {(before, after): edges[place][:2] for before, after, place, _ in pairs}
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
         cycle = nx.find_cycle(graph.subgraph(component))
         where = [first_statement[(u, v)] for u, v in cycle]
         path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-        stated = ", ".join(f"{e.file}:{e.line}" for e in where)
-        first = min(where, key=lambda e: (e.file, e.line))
-        found.append(Diagnostic(first.file, first.line, f"lineage cycle: {path} (stated at {stated})",
-                                code="lineage-cycle", severity="warning"))
+        stated = ", ".join(f"{file}:{line}" for file, line in where)
+        file, line = min(where)
+        found.append((file, line, f"lineage cycle: {path} (stated at {stated})", "lineage-cycle", "warning"))
     return found
 
 

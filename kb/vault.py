@@ -325,7 +325,7 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     if received is None:
         forked.send(child)
         return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:half]] + mine, False, None
-    forked.send(child, encoded, extracts)
+    forked.send(child, extracts, encoded)
     del encoded, extracts
     theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
@@ -365,8 +365,7 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
     if not payload:             # the parent took over
         return
     parts = io.BytesIO(payload)
-    encoded, theirs = marshal.load(parts), marshal.load(parts)
-    del parts, payload
+    theirs = marshal.load(parts)
     answer = b""
     if extracts is not None and theirs is not None:
         extracts += theirs
@@ -377,6 +376,8 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
             answer = b""
     del extracts, theirs
     reply(answer)       # and gives way to the work the user waits for
+    encoded = marshal.load(parts)       # read only now: the parent waits for the answer, not the cache
+    del parts, payload
     if encoded is None or cache_file is None:
         return
     for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, shared["mine"] + encoded):
