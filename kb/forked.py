@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import functools
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,17 +35,81 @@ from kb.cores import idle_cores
 
 
 @dataclass(frozen=True)
+class _Box:
+    """One way a payload travels between this process and a child, made before the fork: a
+    nameless temporary file holds the payload, a pipe then carries its length. The sender
+    never waits for the receiver to read (a pipe holds 64 KB: a writer waited until the
+    other process came to read, stalling whichever of the two was ahead); the receiver
+    waits on the pipe."""
+
+    signal: int     # this side's end of the pipe
+    store: int      # the file
+
+
+def _boxes(count: int) -> list[tuple[int, int, int]] | None:
+    """`count` (read end, write end, file) triples, or None when they cannot be made."""
+    made: list[tuple[int, int, int]] = []
+    try:
+        for _ in range(count):
+            with tempfile.TemporaryFile() as store:
+                made.append((*os.pipe(), os.dup(store.fileno())))
+    except OSError:
+        _close(end for box in made for end in box)
+        return None
+    return made
+
+
+def _post(box: _Box, parts) -> None:
+    """Write the `parts` end to end to the box's file, then their length to its pipe, and
+    close this side. OSError when the receiver is gone (or the disk is full)."""
+    try:
+        size = 0
+        for part in parts:
+            view = memoryview(part).cast("B")
+            while view:
+                written = os.pwrite(box.store, view, size)
+                size += written
+                view = view[written:]
+        os.write(box.signal, size.to_bytes(8, "little"))
+    finally:
+        _close((box.signal, box.store))
+
+
+def _take(box: _Box) -> bytes | None:
+    """What the other side posted to the box, once it has; None when it closed its end
+    without posting (it failed, or had nothing to send). Closes this side."""
+    try:
+        with os.fdopen(box.signal, "rb") as pipe:
+            header = pipe.read()
+        if len(header) != 8:
+            return None
+        size = int.from_bytes(header, "little")
+        chunks, offset = [], 0
+        while offset < size:
+            chunk = os.pread(box.store, min(size - offset, 1 << 30), offset)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            offset += len(chunk)
+        return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+    except OSError:
+        return None
+    finally:
+        _close((box.store,))
+
+
+@dataclass(frozen=True)
 class Child:
     pid: int
-    results: int            # read end of the child's result
-    orders: int | None      # write end of what the child does next (see `start`)
-    answers: int | None     # read end of the child's answer to its orders
+    results: _Box           # the child's result
+    orders: _Box | None     # what the child does next (see `start`)
+    answers: _Box | None    # the child's answer to its orders
     name: str | None
 
 
 _background: dict[str, Child] = {}  # children gone on in the background (see `start`), by name
-_unsent: dict[int, int] = {}        # pid -> the write end of orders not sent yet
-_unread: dict[int, int] = {}        # pid -> the read end of an answer not read yet
+_unsent: dict[int, _Box] = {}       # pid -> orders not sent yet
+_unread: dict[int, _Box] = {}       # pid -> an answer not read yet
 
 
 def pays(count: int, minimum: int) -> bool:
@@ -74,7 +139,7 @@ def start(work: Callable[[], bytes],
 
     With `then`, the child goes on after handing its result over: it runs
     `then(orders, reply)`, where `orders()` waits for what this process `send`s and
-    returns it (the child may work on before it asks). Until it calls
+    returns it (b"" for nothing; the child may work on before it asks). Until it calls
     `reply(answer)` (b"" for none), which `answer` returns here, it runs at full
     priority; then niced. It is known by `name` to `wait`.
     Such a child should be forked while this process is small: every page the two
@@ -82,50 +147,44 @@ def start(work: Callable[[], bytes],
     refers to the object), about 2.5 µs a page, so a child outliving a fork made with a
     large heap slows this process down for as long as it lives.
     """
-    pipes = []
-    try:
-        for _ in range(3 if then is not None else 1):
-            pipes.append(os.pipe())
-    except OSError:
-        _close(end for pipe in pipes for end in pipe)
+    boxes = _boxes(3 if then is not None else 1)
+    if boxes is None:
         return None
-    results, orders, answers = pipes if then is not None else (pipes[0], None, None)
     pid = _fork()
     if pid is None:
-        _close(end for pipe in pipes for end in pipe)
+        _close(end for box in boxes for end in box)
         return None
+    # (read end, write end, file) per box: the result travels to this process, orders to the
+    # child, the answer back; each side keeps the end it uses and the file
+    results, orders, answers = boxes if then is not None else (boxes[0], None, None)
     if pid == 0:
         status = 1
         try:
-            _close((results[0], *(orders[1:] if orders else ()), *(answers[:1] if answers else ())))
-            payload = work()
-            with os.fdopen(results[1], "wb") as out:
-                out.write(payload)
+            _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ())))
+            _post(_Box(results[1], results[2]), [work()])
             if then is not None:
-                with os.fdopen(orders[0], "rb") as incoming:
-                    then(incoming.read, functools.partial(_reply, answers[1]))
-                _reply(answers[1], b"")     # a `then` that never replied: close the pipe all the same
+                then(lambda: _take(_Box(orders[0], orders[2])) or b"",
+                     functools.partial(_reply, _Box(answers[1], answers[2])))
+                _reply(_Box(answers[1], answers[2]), b"")     # a `then` that never replied: close all the same
             status = 0
         finally:
             os._exit(status)            # no exit handlers, no buffers of the parent's
-    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:] if answers else ())))
-    return Child(pid, results[0], orders[1] if orders else None, answers[0] if answers else None, name)
+    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ())))
+    return Child(pid, _Box(results[0], results[2]), _Box(orders[1], orders[2]) if orders else None,
+                 _Box(answers[0], answers[2]) if answers else None, name)
 
 
 _replied: set[int] = set()      # in a child: answer pipes already closed
 
 
-def _reply(end: int, answer: bytes) -> None:
+def _reply(box: _Box, answer: bytes) -> None:
     """In a child: hand `answer` back (once; later calls do nothing), then give way to the
     work the user waits for."""
-    if end in _replied:
+    if box.signal in _replied:
         return
-    _replied.add(end)
-    try:
-        with os.fdopen(end, "wb") as out:
-            out.write(answer)
-    except OSError:     # this process stopped listening (see `_forget`): the answer is not wanted
-        pass
+    _replied.add(box.signal)
+    with contextlib.suppress(OSError):  # this process stopped listening (see `_forget`): not wanted
+        _post(box, [answer])
     with contextlib.suppress(OSError):
         os.nice(10)
 
@@ -138,11 +197,7 @@ def _close(ends) -> None:
 
 def result(child: Child) -> bytes | None:
     """What the child's work returned, or None when it failed."""
-    try:
-        with os.fdopen(child.results, "rb") as pipe:
-            payload = pipe.read()
-    except OSError:
-        payload = b""
+    payload = _take(child.results)
     if child.orders is not None:          # it goes on: what it sent is checked by the caller
         name = child.name if child.name is not None else str(child.pid)
         wait(name)
@@ -163,25 +218,15 @@ def send(child: Child, *parts: bytes) -> None:
     orders = _unsent.pop(child.pid, None)
     if orders is None:      # sent already, or the child was told to stop
         return
-    try:
-        with os.fdopen(orders, "wb") as pipe:
-            for part in parts:
-                pipe.write(part)
-    except OSError:     # the child is gone (or was told to stop): what it would have done is left undone
-        pass
+    with contextlib.suppress(OSError):  # the child is gone: what it would have done is left undone
+        _post(orders, parts)
 
 
 def answer(child: Child) -> bytes | None:
     """The child's answer to its orders (after `send`), or None when it gave none or failed.
     Read once; later calls give None."""
-    end = _unread.pop(child.pid, None)
-    if end is None:
-        return None
-    try:
-        with os.fdopen(end, "rb") as pipe:
-            return pipe.read() or None
-    except OSError:
-        return None
+    box = _unread.pop(child.pid, None)
+    return _take(box) or None if box is not None else None
 
 
 def wait(name: str | None = None) -> None:
@@ -198,11 +243,12 @@ atexit.register(wait)
 
 def _forget(name: str) -> Child | None:
     """Drop a background child from the books; one never sent its orders is told there are
-    none (it would wait for them for ever), and one whose answer is not read finds no one
-    listening (it would block writing it)."""
+    none (it would wait for them for ever)."""
     child = _background.pop(name, None)
     if child is not None:
-        _close(end for end in (_unsent.pop(child.pid, None), _unread.pop(child.pid, None)) if end is not None)
+        for box in (_unsent.pop(child.pid, None), _unread.pop(child.pid, None)):
+            if box is not None:
+                _close((box.signal, box.store))
     return child
 
 

@@ -305,7 +305,7 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     child = None
     if half and forked.pays(len(to_read), PARALLEL_MIN_NOTES):
         shared: dict[str, Any] = {}
-        child = forked.start(partial(_read_encoded, base, to_read[:half], shared, beside is not None),
+        child = forked.start(partial(_read_encoded, base, to_read[:half], shared, beside),
                              then=partial(_go_on, cache_file, entries, to_read, shared, beside),
                              name=str(cache_file) if cache_file is not None else None)
     mine = [_read_one(base, rel, entry) for _, rel, _, entry in (to_read[half:] if child else to_read)]
@@ -340,14 +340,16 @@ def _encoded_outcome(outcome) -> tuple:
     return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here
 
 
-def _read_encoded(base: str, share: Share, shared: dict, keep: bool) -> bytes:
+def _read_encoded(base: str, share: Share, shared: dict, beside: tuple[Beside, tuple[str, ...]] | None) -> bytes:
     """In the child: its share's outcomes, encoded; also kept in `shared`, which the child's
-    `_go_on` reads next (with the notes themselves, by place, when `keep`)."""
+    `_go_on` reads next, with the share's extracts for `beside` (taken now, as this process
+    takes its own before it hands its half over: the two then finish their shares together)."""
     outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
     shared["mine"] = [_encoded_outcome(outcome) for outcome in outcomes]
-    if keep:
-        shared["notes"] = [(place, outcome[0]) for (place, *_), outcome in zip(share, outcomes)
-                           if not isinstance(outcome, Diagnostic)]
+    if beside is not None:
+        extract = beside[0].extract
+        shared["extracts"] = [(place, extract(outcome[0])) for (place, *_), outcome in zip(share, outcomes)
+                              if not isinstance(outcome, Diagnostic)]
     return marshal.dumps(shared["mine"])
 
 
@@ -355,12 +357,9 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
            beside: tuple[Beside, tuple[str, ...]] | None,
            orders: Callable[[], bytes], reply: Callable[[bytes], None]) -> None:
     """In the child, once it has handed its notes over: with the extracts of its own notes
-    (taken while the parent decodes them) and those the parent `orders` it, it does the
-    `beside` work and answers; then it writes the cache, its half and the parent's."""
-    extracts = None
-    if beside is not None:
-        extract = beside[0].extract
-        extracts = [(place, extract(note)) for place, note in shared.pop("notes")]
+    and those the parent `orders` it, it does the `beside` work and answers; then it writes
+    the cache, its half and the parent's."""
+    extracts = shared.pop("extracts", None)
     payload = orders()
     if not payload:             # the parent took over
         return

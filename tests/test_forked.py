@@ -228,3 +228,33 @@ vault = load_vault(Path(sys.argv[1]), beside=Beside(extract=lambda note: 1, work
 print(vault.beside, beside_result(vault))
 """, str(tmp_path), KB_CACHE_DIR=str(cache), KB_FORK="0")
     assert out.split() == ["None", "None"]
+
+
+def test_neither_side_waits_for_the_other_to_read_what_it_sends(tmp_path):
+    # Each side hands over far more than a pipe holds, then waits for a sign the other side
+    # makes before it reads: had handing over waited for the reader, both would wait for ever.
+    out = run("""
+import sys, time
+from pathlib import Path
+from kb import forked
+folder = Path(sys.argv[1])
+def appear(name):
+    for _ in range(600):
+        if (folder / name).exists():
+            return True
+        time.sleep(0.05)
+    return False
+def go_on(orders, reply):
+    (folder / "result handed over").touch()
+    assert appear("orders sent")
+    reply(str(len(orders())).encode())
+    (folder / "answered").touch()
+child = forked.start(lambda: b"r" * 5_000_000, then=go_on, name="reader")
+assert appear("result handed over")
+print(len(forked.result(child)))
+forked.send(child, b"o" * 3_000_000, b"o" * 3_000_000)
+(folder / "orders sent").touch()
+assert appear("answered")
+print(forked.answer(child))
+""", str(tmp_path))
+    assert out.split() == ["5000000", "b'6000000'"]
