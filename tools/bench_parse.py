@@ -4,9 +4,9 @@
 
 1. kb and obsidiantools (`Vault(path).connect().gather()`) on the same vault
    of --peer-notes notes, each in a fresh subprocess: wall time of the work,
-   peak resident memory of the process (and, for kb, of its largest forked
-   child: it parses half the notes, infers the lineage and writes the
-   cache), the per-note ratio, and the difference
+   peak resident memory of the process as the work ends (and, for kb, of its
+   largest forked child: it parses half the notes, infers the lineage and
+   writes the cache), the per-note ratio, and the difference
    between the wikilinks each tool found (source note, target as written) on
    the syntax both read: wikilinks in note bodies, embeds and frontmatter left
    out.
@@ -53,12 +53,13 @@ def _child_kb(vault: Path) -> dict:
     stages = load_graph(vault)          # what `kb graph`, `kb links`, `kb lineage` and the site run
     forked.wait()                       # a child still writing the parse cache: kb waits for it at exit
     seconds = time.perf_counter() - start
+    peaks = _peaks()
     loaded, graph = stages.vault, stages.graph
     wikilinks = sorted({(r.source.rsplit("/", 1)[-1][:-3], r.link.target.casefold())
                         for r in stages.resolutions
                         if r.link.syntax == "wikilink" and not r.link.embed and r.link.target})
     return {"seconds": seconds, "notes": len(loaded.notes), "nodes": graph.number_of_nodes(),
-            "edges": graph.number_of_edges(), "wikilinks": wikilinks, "parsed": loaded.parsed}
+            "edges": graph.number_of_edges(), "wikilinks": wikilinks, "parsed": loaded.parsed, **peaks}
 
 
 def _child_obsidiantools(vault: Path) -> dict:
@@ -67,12 +68,13 @@ def _child_obsidiantools(vault: Path) -> dict:
     start = time.perf_counter()
     loaded = Vault(vault).connect().gather()
     seconds = time.perf_counter() - start
+    peaks = _peaks()
     # Notes sharing a name are keyed by their path here; kb's side is keyed by name.
     wikilinks = sorted({(source.rsplit("/", 1)[-1], target.casefold())
                         for source, targets in loaded.wikilinks_index.items() for target in targets})
     return {"seconds": seconds, "notes": len(loaded.md_file_index),
             "nodes": loaded.graph.number_of_nodes(), "edges": loaded.graph.number_of_edges(),
-            "wikilinks": wikilinks}
+            "wikilinks": wikilinks, **peaks}
 
 
 def _child_floor(vault: Path) -> dict:
@@ -86,18 +88,22 @@ def _child_floor(vault: Path) -> dict:
                 with open(os.path.join(folder, name), "rb") as handle:
                     links += len(LINK.findall(handle.read()))
                 notes += 1
-    return {"seconds": time.perf_counter() - start, "notes": notes, "edges": links}
+    return {"seconds": time.perf_counter() - start, "notes": notes, "edges": links, **_peaks()}
 
 
 CHILDREN = {"kb": _child_kb, "obsidiantools": _child_obsidiantools, "floor": _child_floor}
 
 
+def _peaks() -> dict:
+    """Peak resident memory so far: read as the timed work ends, before the benchmark's own
+    comparison of wikilinks (a set of every link's ends) adds to it."""
+    return {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            # the largest of the children kb forks to parse, to infer the lineage and to write the cache
+            "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def _run_child(tool: str, vault: Path) -> None:
-    result = CHILDREN[tool](vault)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the largest of the children kb forks to parse, to infer the lineage and to write the cache
-    result["child_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    json.dump(result, sys.stdout)
+    json.dump(CHILDREN[tool](vault), sys.stdout)
 
 
 # --- the driver ----------------------------------------------------------------------------
