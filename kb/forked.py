@@ -52,7 +52,8 @@ def _boxes(count: int) -> list[tuple[int, int, int]] | None:
     try:
         for _ in range(count):
             with tempfile.TemporaryFile() as store:
-                made.append((*os.pipe(), os.dup(store.fileno())))
+                made.append((*os.pipe(), -1))      # closed again if the file cannot be kept
+                made[-1] = (*made[-1][:2], os.dup(store.fileno()))
     except OSError:
         _close(end for box in made for end in box)
         return None

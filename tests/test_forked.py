@@ -258,3 +258,15 @@ assert appear("answered")
 print(forked.answer(child))
 """, str(tmp_path))
     assert out.split() == ["5000000", "b'6000000'"]
+
+
+def test_no_child_when_no_temporary_file_can_be_made():
+    out = run("""
+import tempfile
+from kb import forked
+def full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+tempfile.TemporaryFile = full
+print(forked.start(lambda: b"x"), forked.start(lambda: b"x", then=lambda orders, reply: None))
+""")
+    assert out.split() == ["None", "None"]
