@@ -61,42 +61,53 @@ def _boxes(count: int) -> list[tuple[int, int, int]] | None:
 
 
 def _post(box: _Box, parts) -> None:
-    """Write the `parts` end to end to the box's file, then their length to its pipe, and
-    close this side. OSError when the receiver is gone (or the disk is full)."""
+    """Write the `parts` end to end to the box's file, then their count and lengths to its
+    pipe, and close this side. OSError when the receiver is gone (or the disk is full)."""
     try:
-        size = 0
+        sizes, offset = [], 0
         for part in parts:
             view = memoryview(part).cast("B")
+            sizes.append(len(view))
             while view:
-                written = os.pwrite(box.store, view, size)
-                size += written
+                written = os.pwrite(box.store, view, offset)
+                offset += written
                 view = view[written:]
-        os.write(box.signal, size.to_bytes(8, "little"))
+        os.write(box.signal, b"".join(size.to_bytes(8, "little") for size in (len(sizes), *sizes)))
     finally:
         _close((box.signal, box.store))
 
 
-def _take(box: _Box) -> bytes | None:
-    """What the other side posted to the box, once it has; None when it closed its end
-    without posting (it failed, or had nothing to send). Closes this side."""
+def _take(box: _Box) -> list[bytes] | None:
+    """The parts the other side posted to the box, once it has; None when it closed its end
+    without posting (it failed). Closes this side."""
     try:
         with os.fdopen(box.signal, "rb") as pipe:
             header = pipe.read()
-        if len(header) != 8:
+        count = int.from_bytes(header[:8], "little")
+        if len(header) < 8 or len(header) != 8 * (count + 1):
             return None
-        size = int.from_bytes(header, "little")
-        chunks, offset = [], 0
-        while offset < size:
-            chunk = os.pread(box.store, min(size - offset, 1 << 30), offset)
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            offset += len(chunk)
-        return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        parts, offset = [], 0
+        for at in range(8, len(header), 8):
+            size = int.from_bytes(header[at:at + 8], "little")
+            chunks = []
+            while size:
+                chunk = os.pread(box.store, min(size, 1 << 30), offset)
+                if not chunk:
+                    return None
+                chunks.append(chunk)
+                offset += len(chunk)
+                size -= len(chunk)
+            parts.append(b"".join(chunks) if len(chunks) != 1 else chunks[0])
+        return parts
     except OSError:
         return None
     finally:
         _close((box.store,))
+
+
+def _one(parts: list[bytes] | None) -> bytes:
+    """The payload of a box posted one part (b"" when none came)."""
+    return parts[0] if parts is not None and len(parts) == 1 else b""
 
 
 @dataclass(frozen=True)
@@ -139,8 +150,8 @@ def start(work: Callable[[], bytes],
     child could be started (the caller then does the work itself).
 
     With `then`, the child goes on after handing its result over: it runs
-    `then(orders, reply)`, where `orders()` waits for what this process `send`s and
-    returns it (b"" for nothing; the child may work on before it asks). Until it calls
+    `then(orders, reply)`, where `orders()` waits for the parts this process `send`s and
+    returns them (none for nothing; the child may work on before it asks). Until it calls
     `reply(answer)` (b"" for none), which `answer` returns here, it runs at full
     priority; then niced. It is known by `name` to `wait`.
     Such a child should be forked while this process is small: every page the two
@@ -164,7 +175,7 @@ def start(work: Callable[[], bytes],
             _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ())))
             _post(_Box(results[1], results[2]), [work()])
             if then is not None:
-                then(lambda: _take(_Box(orders[0], orders[2])) or b"",
+                then(lambda: _take(_Box(orders[0], orders[2])) or [],
                      functools.partial(_reply, _Box(answers[1], answers[2])))
                 _reply(_Box(answers[1], answers[2]), b"")     # a `then` that never replied: close all the same
             status = 0
@@ -198,7 +209,7 @@ def _close(ends) -> None:
 
 def result(child: Child) -> bytes | None:
     """What the child's work returned, or None when it failed."""
-    payload = _take(child.results)
+    payload = _one(_take(child.results))
     if child.orders is not None:          # it goes on: what it sent is checked by the caller
         name = child.name if child.name is not None else str(child.pid)
         wait(name)
@@ -211,9 +222,9 @@ def result(child: Child) -> bytes | None:
 
 
 def send(child: Child, *parts: bytes) -> None:
-    """Hand a child started with `then` its orders, after `result`: the `parts` end to end (none
-    for nothing). Parts made one by one need not be joined first (a large vault's are
-    hundreds of megabytes)."""
+    """Hand a child started with `then` its orders, after `result`: the `parts` (none for
+    nothing), which its `orders()` returns as they were. Parts made one by one need not be
+    joined first (a large vault's are hundreds of megabytes)."""
     if child.orders is None:
         raise ValueError("this child takes no orders")
     orders = _unsent.pop(child.pid, None)
@@ -227,7 +238,7 @@ def answer(child: Child) -> bytes | None:
     """The child's answer to its orders (after `send`), or None when it gave none or failed.
     Read once; later calls give None."""
     box = _unread.pop(child.pid, None)
-    return _take(box) or None if box is not None else None
+    return _one(_take(box)) or None if box is not None else None
 
 
 def wait(name: str | None = None) -> None:

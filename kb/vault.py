@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
-import io
 import marshal
 import os
 import pickle
@@ -360,11 +359,10 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
     and those the parent `orders` it, it does the `beside` work and answers; then it writes
     the cache, its half and the parent's."""
     extracts = shared.pop("extracts", None)
-    payload = orders()
-    if not payload:             # the parent took over
+    parts = orders()
+    if not parts:               # the parent took over
         return
-    parts = io.BytesIO(payload)
-    theirs = marshal.load(parts)
+    theirs = marshal.loads(parts[0])
     answer = b""
     if extracts is not None and theirs is not None:
         extracts += theirs
@@ -375,8 +373,8 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
             answer = b""
     del extracts, theirs
     reply(answer)       # and gives way to the work the user waits for
-    encoded = marshal.load(parts)       # read only now: the parent waits for the answer, not the cache
-    del parts, payload
+    encoded = marshal.loads(parts[1])   # read only now: the parent waits for the answer, not the cache
+    del parts
     if encoded is None or cache_file is None:
         return
     for (place, rel, stat_key, _), (content_hash, encoding, *_) in zip(to_read, shared["mine"] + encoded):

@@ -45,14 +45,14 @@ from kb import forked
 target = Path(sys.argv[1])
 def write(orders, reply):
     time.sleep(0.3)                 # still at work when this process asks
-    target.write_bytes(orders())
+    target.write_bytes(b"|".join(orders()))
 child = forked.start(lambda: b"half", then=write, name="cache")
 print(forked.result(child))
-forked.send(child, b"wh", b"", b"ole")      # parts arrive end to end
+forked.send(child, b"wh", b"", b"ole")      # the parts arrive as they were sent
 forked.wait("cache")
 print(target.read_bytes())
 """, str(target))
-    assert out.splitlines() == ["b'half'", "b'whole'"]
+    assert out.splitlines() == ["b'half'", "b'wh||ole'"]
 
 
 def test_a_child_still_writing_at_exit_is_waited_for(tmp_path):
@@ -64,7 +64,7 @@ from kb import forked
 target = Path(sys.argv[1])
 def write(orders, reply):
     time.sleep(0.3)
-    target.write_bytes(orders())
+    target.write_bytes(b"".join(orders()))
 child = forked.start(lambda: b"half", then=write, name="cache")
 forked.result(child)
 forked.send(child, b"at exit")
@@ -76,7 +76,7 @@ def test_sending_to_a_child_that_died_is_not_an_error():
     out = run("""
 import os, signal
 from kb import forked
-child = forked.start(lambda: b"x", then=lambda orders, reply: print(orders()))
+child = forked.start(lambda: b"x", then=lambda orders, reply: print(b"".join(orders())))
 print(forked.result(child))
 os.kill(child.pid, signal.SIGKILL)
 os.waitpid(child.pid, 0)
@@ -89,10 +89,10 @@ print("sent")
 def test_a_child_never_sent_its_orders_is_told_to_stop_at_exit():
     out = run("""
 from kb import forked
-child = forked.start(lambda: b"x", then=lambda orders, reply: print("orders:", repr(orders()), flush=True))
+child = forked.start(lambda: b"x", then=lambda orders, reply: print("orders:", orders(), flush=True))
 print(forked.result(child), flush=True)
 """)   # this process ends without `send`: waiting for the child must not hang
-    assert out.splitlines() == ["b'x'", "orders: b''"]
+    assert out.splitlines() == ["b'x'", "orders: []"]
 
 
 def test_a_child_answers_its_orders_once_and_then_goes_on(tmp_path):
@@ -102,7 +102,7 @@ import os, sys
 from pathlib import Path
 from kb import forked
 def go_on(orders, reply):
-    reply(orders().upper())
+    reply(b"".join(orders()).upper())
     reply(b"ignored")                   # one answer only
     Path(sys.argv[1]).write_text(str(os.nice(0)))    # after answering: niced
 child = forked.start(lambda: b"half", then=go_on, name="cache")
@@ -128,7 +128,7 @@ import sys
 from pathlib import Path
 from kb import forked
 def go_on(orders, reply):
-    payload = orders()
+    payload = b"".join(orders())
     reply(b"x" * 10_000_000)            # far more than a pipe holds: it blocks until read
     Path(sys.argv[1]).write_bytes(payload)
 child = forked.start(lambda: b"half", then=go_on, name="cache")
@@ -247,7 +247,7 @@ def appear(name):
 def go_on(orders, reply):
     (folder / "result handed over").touch()
     assert appear("orders sent")
-    reply(str(len(orders())).encode())
+    reply("+".join(str(len(part)) for part in orders()).encode())
     (folder / "answered").touch()
 child = forked.start(lambda: b"r" * 5_000_000, then=go_on, name="reader")
 assert appear("result handed over")
@@ -257,7 +257,7 @@ forked.send(child, b"o" * 3_000_000, b"o" * 3_000_000)
 assert appear("answered")
 print(forked.answer(child))
 """, str(tmp_path))
-    assert out.split() == ["5000000", "b'6000000'"]
+    assert out.split() == ["5000000", "b'3000000+3000000'"]
 
 
 def test_no_child_when_no_temporary_file_can_be_made():
