@@ -5,16 +5,19 @@ either writes one), so a child starts with every note and index this process
 has built, none of them serialised. kb forks for two kinds of work:
 
 * `start` / `result`: a child computes something this process needs later
-  (half the notes parsed, the lineage) and hands it back as bytes through a
-  pipe; `result` returns None when the child failed, and the caller then does
-  the work itself.
+  (half the notes parsed, the lineage) and hands it back as bytes; `result`
+  returns None when the child failed, and the caller then does the work
+  itself.
 * `start(..., then=...)` / `send` / `answer`: having handed its result over,
   the child goes on with what this process sends it. It may hand back one
   answer (the lineage, from what each process read of the vault), which
-  `answer` collects; once it has answered it goes on in the background, at a lower
-  priority (it writes the parse cache). `wait` (before reading that file) and
-  the end of the process wait for it, so this process never reads a file its
-  own child is still making (the write is atomic anyway).
+  `answer` collects; once it has answered it goes on in the background, at a
+  lower priority (it writes the parse cache). `wait` (before reading that file)
+  and the end of the process wait for it, so this process never reads a file
+  its own child is still making (the write is atomic anyway).
+
+Bytes travel through nameless temporary files, their lengths through pipes
+(see `_Box`): whoever hands something over goes on at once.
 
 A process with other threads is never forked (a thread holding a lock at the
 fork would leave it held in the child for ever), nor one whose cores are busy
