@@ -30,7 +30,7 @@ from typing import Any, Callable
 import networkx as nx
 
 from kb import forked, snapshot
-from kb.lineage import Lineage, encoded_lineage, from_tuples, infer_lineage, statements_of, to_tuples
+from kb.lineage import Lineage, encoded_lineage, from_tuples, infer_lineage, statements_of
 from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
 from kb.vault import Beside, beside_result, load_vault, paused_gc
 
@@ -88,7 +88,7 @@ def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
     asked to (see `load_graph`), else in a child forked now when that pays; collected on the
     call (inferred here if that child failed). Else inferred on the call."""
     if getattr(vault, "beside", None) is None and forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
-        child = forked.start(lambda: marshal.dumps(to_tuples(infer_lineage(vault, index))))
+        child = forked.start(lambda: encoded_lineage(list(map(statements_of, vault.notes)), vault.files, index))
         if child is not None:
             return _lineage_from(vault, index, functools.partial(forked.result, child))
     return _lineage_from(vault, index, None)

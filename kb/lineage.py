@@ -86,8 +86,8 @@ class Lineage:
 
 
 def to_tuples(lineage: Lineage) -> tuple:
-    """The lineage as tuples of str and int (marshal's types): for the snapshot, and for a
-    lineage inferred in another process."""
+    """The lineage as tuples of str and int (marshal's types), the form `encoded_lineage`
+    sends too: for the snapshot."""
     return ([(e.predecessor, e.successor, e.file, e.line, e.evidence) for e in lineage.edges],
             {node: (y.year, y.file, y.line, y.evidence) for node, y in lineage.years.items()},
             [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics],
@@ -243,12 +243,14 @@ class _Names(NamedTuple):
     files: tuple[str, ...]
 
 
-def encoded_lineage(statements: list[tuple], files: tuple[str, ...]) -> bytes:
+def encoded_lineage(statements: list[tuple], files: tuple[str, ...], index: Index | None = None) -> bytes:
     """`infer_from` every note's statements, in path order, for `from_tuples(marshal.loads(...))`:
-    for a process that holds the statements, not the notes. `files` are the vault's other
-    files (a link may name one)."""
+    for another process. Without the vault's `index` (a process that holds the statements,
+    not the notes), the notes' names and aliases and the vault's other `files` (a link may
+    name one) are indexed here."""
     with paused_gc():
-        index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+        if index is None:
+            index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
         return marshal.dumps(_inferred(statements, index))
 
 

@@ -316,10 +316,8 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     extracts = marshal.dumps(None)
     if beside is not None:
         extract = beside[0].extract
-        extracts = marshal.dumps(
-            [(place, extract(note)) for place, note in enumerate(held) if note is not None]
-            + [(place, extract(outcome[0])) for (place, *_), outcome in zip(to_read[half:], mine)
-               if not isinstance(outcome, Diagnostic)])
+        extracts = marshal.dumps([(place, extract(note)) for place, note in enumerate(held) if note is not None]
+                                 + _extracts(extract, to_read[half:], mine))
     received = _received(forked.result(child), half)
     if received is None:
         forked.send(child)
@@ -346,15 +344,19 @@ def _read_encoded(base: str, share: Share, shared: dict, beside: tuple[Beside, t
     outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
     shared["mine"] = [_encoded_outcome(outcome) for outcome in outcomes]
     if beside is not None:
-        extract = beside[0].extract
-        shared["extracts"] = [(place, extract(outcome[0])) for (place, *_), outcome in zip(share, outcomes)
-                              if not isinstance(outcome, Diagnostic)]
+        shared["extracts"] = _extracts(beside[0].extract, share, outcomes)
     return marshal.dumps(shared["mine"])
+
+
+def _extracts(extract: Callable[[ParsedNote], Any], share: Share, outcomes: list) -> list[tuple[int, Any]]:
+    """(place, extract) of each note of `share` that was read, from its `_read_one` outcome."""
+    return [(place, extract(outcome[0])) for (place, *_), outcome in zip(share, outcomes)
+            if not isinstance(outcome, Diagnostic)]
 
 
 def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, shared: dict,
            beside: tuple[Beside, tuple[str, ...]] | None,
-           orders: Callable[[], bytes], reply: Callable[[bytes], None]) -> None:
+           orders: Callable[[], list[bytes]], reply: Callable[[bytes], None]) -> None:
     """In the child, once it has handed its notes over: with the extracts of its own notes
     and those the parent `orders` it, it does the `beside` work and answers; then it writes
     the cache, its half and the parent's."""

@@ -160,7 +160,7 @@ from kb.vault import load_vault
 
 if sys.argv[2].endswith("fails"):
     import kb.lineage
-    graph.to_tuples = None          # the child forked for the lineage cannot encode what it inferred
+    graph.encoded_lineage = None    # a child forked for the lineage cannot infer it
     kb.lineage.build_index = None   # the reading child cannot index the names it was sent
 if sys.argv[2].startswith("reader"):
     inferred_here = []
