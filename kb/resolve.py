@@ -283,6 +283,7 @@ def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolut
         # `match_target`, its most common case (a match that does not depend on `source`) inline
         hit = index._memo.get(target)
         status, target, candidates, reason = hit if hit is not None else match_target(index, target, source)
+    anchor = None
     if target is not None and (link.heading or link.block) and target in index.notes:
         anchor_key = (target, link.heading, link.block)
         anchor = index._anchors.get(anchor_key, _UNKNOWN)
@@ -291,8 +292,7 @@ def resolve_link(index: Index, link: Link, source: str | None = None) -> Resolut
         if anchor is False:
             what = f"heading {link.heading!r}" if link.heading else f"block ^{link.block}"
             reason = "; ".join(filter(None, (reason, f"no {what} in {target}")))
-        return Resolution(source or "", link, target, status, candidates, reason, anchor)
-    return Resolution(source or "", link, target, status, candidates, reason)
+    return Resolution(source or "", link, target, status, candidates, reason, anchor)
 
 
 def resolve_name(index: Index, name: str, source: str | None = None) -> Resolution:
