@@ -48,7 +48,6 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Iterable, Literal
@@ -136,31 +135,47 @@ def build_index(vault) -> Index:
 
 
 def _build_index(vault) -> Index:
-    exact: dict[str, list[str]] = defaultdict(list)
-    folded: dict[str, list[str]] = defaultdict(list)
-    aliases: dict[str, list[str]] = defaultdict(list)
-    squashed: dict[str, list[str]] = defaultdict(list)
+    # Nearly every name answers one path: a table holds the tuple `(path,)`, one per note or
+    # file shared by all its names, until a second path makes it a list (frozen below).
+    exact: dict[str, tuple[str] | list[str]] = {}
+    folded: dict[str, tuple[str] | list[str]] = {}
+    aliases: dict[str, tuple[str] | list[str]] = {}
+    squashed: dict[str, tuple[str] | list[str]] = {}
+
+    def add(table: dict, key: str, solo: tuple[str]) -> None:
+        found = table.setdefault(key, solo)
+        if found is not solo:
+            if type(found) is tuple:
+                table[key] = [*found, solo[0]]
+            else:
+                found.append(solo[0])
+
     for note in vault.notes:
+        solo = (note.path,)
         stem_path = _nfc(node_id(note.path))
         for tail in _path_tails(stem_path):
-            exact[tail].append(note.path)
-            folded[tail.casefold()].append(note.path)
-        squashed[_squash(posixpath.basename(stem_path))].append(note.path)
+            add(exact, tail, solo)
+            folded_tail = tail.casefold()
+            add(folded, tail if folded_tail == tail else folded_tail, solo)
+        add(squashed, _squash(posixpath.basename(stem_path)), solo)
         for alias in dict.fromkeys(a for a in note.aliases if a.strip()):
-            aliases[_fold(alias.strip())].append(note.path)
-            squashed[_squash(alias)].append(note.path)
-    file_exact: dict[str, list[str]] = defaultdict(list)
-    file_folded: dict[str, list[str]] = defaultdict(list)
+            add(aliases, _fold(alias.strip()), solo)
+            add(squashed, _squash(alias), solo)
+    file_exact: dict[str, tuple[str] | list[str]] = {}
+    file_folded: dict[str, tuple[str] | list[str]] = {}
     for path in vault.files:
+        solo = (path,)
         for tail in _path_tails(_nfc(path)):
-            file_exact[tail].append(path)
-            file_folded[tail.casefold()].append(path)
+            add(file_exact, tail, solo)
+            folded_tail = tail.casefold()
+            add(file_folded, tail if folded_tail == tail else folded_tail, solo)
     squashed.pop("", None)
 
-    def freeze(table: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
-        # nearly every name answers one path: only longer lists can hold one twice
-        return {key: tuple(paths) if len(paths) == 1 else tuple(dict.fromkeys(paths))
-                for key, paths in table.items()}
+    def freeze(table: dict[str, tuple[str] | list[str]]) -> dict[str, tuple[str, ...]]:
+        for key, paths in table.items():
+            if type(paths) is list:
+                table[key] = tuple(dict.fromkeys(paths))
+        return table
 
     return Index(notes={note.path: note for note in vault.notes}, exact=freeze(exact),
                  folded=freeze(folded), aliases=freeze(aliases), squashed=freeze(squashed),
