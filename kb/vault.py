@@ -438,7 +438,8 @@ def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
 # table's own fields are spelled out (the round-trip tests in test_vault catch one added
 # there). A table's cells are stored packed, as the parser packed them (see
 # `kb.parse.note.pack_cells`), and stay packed until first read. A frontmatter value may
-# be anything YAML reads (dates too), so each frontmatter is pickled on its own.
+# be anything YAML reads (dates too): a frontmatter marshal cannot write is pickled on its
+# own (marshal keeps its interned keys shared, see `kb.parse.frontmatter`).
 
 def _getter(cls) -> attrgetter:
     return attrgetter(*(f.name for f in dataclasses.fields(cls)))
@@ -455,11 +456,16 @@ _NOTE_PLAIN = attrgetter(*_PLAIN_NAMES)
 def _encode(note: ParsedNote) -> bytes:
     links = note.links
     tables = [(t.line, t.section, t.packed_cells(links)) for t in note.tables]
-    return marshal.dumps((
-        pickle.dumps(note.frontmatter, pickle.HIGHEST_PROTOCOL) if note.frontmatter else None,
-        tuple(map(_TAG, note.tags)), tuple(map(_LINK, links)), tuple(map(_HEADING, note.headings)),
-        tables, tuple(map(_FIELD, note.fields)), tuple(map(_DIAGNOSTIC, note.diagnostics)),
-        _NOTE_PLAIN(note)))
+    rest = (tuple(map(_TAG, note.tags)), tuple(map(_LINK, links)), tuple(map(_HEADING, note.headings)),
+            tables, tuple(map(_FIELD, note.fields)), tuple(map(_DIAGNOSTIC, note.diagnostics)),
+            _NOTE_PLAIN(note))
+    frontmatter = note.frontmatter
+    if frontmatter:
+        try:
+            return marshal.dumps((frontmatter, *rest))
+        except ValueError:          # a date, or another value marshal cannot write
+            return marshal.dumps((pickle.dumps(frontmatter, pickle.HIGHEST_PROTOCOL), *rest))
+    return marshal.dumps((None, *rest))
 
 
 def _decode(encoding: bytes) -> ParsedNote:
@@ -467,7 +473,8 @@ def _decode(encoding: bytes) -> ParsedNote:
     links = tuple(starmap(parsed.Link, links))
     packed = parsed.Table.packed
     return ParsedNote(
-        frontmatter=pickle.loads(frontmatter) if frontmatter is not None else {},
+        frontmatter=frontmatter if type(frontmatter) is dict else
+        pickle.loads(frontmatter) if frontmatter is not None else {},
         tags=tuple(starmap(parsed.Tag, tags)), links=links,
         headings=tuple(starmap(parsed.Heading, headings)),
         tables=tuple(packed(line, section, cells, links)

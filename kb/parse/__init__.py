@@ -19,6 +19,7 @@ import posixpath
 import re
 from dataclasses import replace
 from operator import attrgetter
+from sys import intern
 
 from kb.diagnostics import Diagnostic
 from kb.parse.anchors import anchors, find_heading, heading_matches
@@ -122,7 +123,7 @@ def parse_note(text: str, path: str, *, content_hash: str | None = None) -> Pars
             tags.extend(find_tags(masked, number))
 
     headings = tuple(
-        Heading(h.level, h.text, anchor, h.index + base)
+        Heading(h.level, intern(h.text), intern(anchor), h.index + base)
         for h, anchor in zip(raw_headings, anchors([h.text for h in raw_headings]))
     ) if raw_headings else ()
     links_found = tuple(links)

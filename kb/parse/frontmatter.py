@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -223,6 +224,7 @@ def _simple_yaml(source: list[str], text: str) -> tuple[dict, dict[str, int]] | 
         if m is None:
             return None
         key, value_text = m.groups()
+        key = intern(key)               # notes repeat their keys: one string for all
         if key in data or key == open_key or key.lower() in _TYPED_WORDS:
             return None
         key_lines[key] = number

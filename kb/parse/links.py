@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from sys import intern
 from operator import itemgetter
 from urllib.parse import unquote
 
@@ -60,7 +61,7 @@ def _wikilink(inner: str, label: str | None, embed: bool, line: int, context: st
         label = label.rstrip("|").strip() or None     # `[[T|label|]]`: a trailing empty pipe adds nothing
         if embed and label is not None and _SIZE.fullmatch(label):
             size, label = label, None
-    return Link(name, line, label, heading, block, embed, syntax, size, key, context)
+    return Link(intern(name), line, label, heading, block, embed, syntax, size, key, context)
 
 
 def _markdown_link(match: re.Match[str], embed: bool, line: int, context: str, key: str | None) -> Link | None:
@@ -105,7 +106,7 @@ def locate_links(text: str, line: int, context: str,
                     name = name[:-3].rstrip()
                 if not name:
                     continue
-                link = Link(name, line, None, None, None, embed, "wikilink", None, key, context)
+                link = Link(intern(name), line, None, None, None, embed, "wikilink", None, key, context)
             else:
                 link = _wikilink(inner, label, embed, line, context, "wikilink", key)
                 if link is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from sys import intern
 
 from kb.parse.note import Tag
 
@@ -33,7 +34,7 @@ def find_tags(text: str, line: int) -> list[Tag]:
         marks = head.lstrip("#")
         if (not marks or marks[0] in " \t") and "#" not in marks:
             return []           # an ATX heading's `#` run, and no other `#`: nothing can be a tag
-    return [Tag(name.lower(), line) for name in _INLINE_TAG.findall(text) if _HAS_WORD.search(name) is not None]
+    return [Tag(intern(name.lower()), line) for name in _INLINE_TAG.findall(text) if _HAS_WORD.search(name) is not None]
 
 
 def frontmatter_tags(value: object, line: int) -> list[Tag]:
@@ -51,5 +52,5 @@ def frontmatter_tags(value: object, line: int) -> list[Tag]:
         for name in names:
             name = name.lstrip("#")
             if valid_tag(name):
-                tags.append(Tag(name.lower(), line))
+                tags.append(Tag(intern(name.lower()), line))
     return tags
