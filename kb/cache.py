@@ -20,7 +20,7 @@ import os
 import pickle
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
 
 def cache_dir(kind: str) -> Path:
@@ -95,6 +95,80 @@ def read_checked(path: Path, magic: bytes, key: bytes | None = None) -> tuple[by
     if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
         return None
     return stored, payload
+
+
+class Part(NamedTuple):
+    """One part of a payload `listed` made, left in the file `open_parts` opened."""
+
+    handle: BinaryIO
+    start: int
+    size: int
+
+    def read(self) -> bytes:
+        self.handle.seek(self.start)
+        data = self.handle.read(self.size)
+        if len(data) != self.size:
+            raise ValueError("the file ends inside a part")
+        return data
+
+    def stream(self) -> BinaryIO:
+        """The open file at the part's start: for a reader that takes what it needs (pickle)."""
+        self.handle.seek(self.start)
+        return self.handle
+
+
+class OpenParts(NamedTuple):
+    """A checked file's key and parts (label -> Part), read from its open file on demand."""
+
+    key: bytes
+    parts: dict[Any, Part]
+    handle: BinaryIO
+
+    def __enter__(self) -> OpenParts:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.handle.close()
+
+
+def open_parts(path: Path, magic: bytes) -> OpenParts | None:
+    """The key and the parts of a file `write_checked` wrote with a `listed` payload, like
+    `read_listing(read_checked(path, magic)[1])`, but each part read only when asked for and
+    the file never held whole: a large vault's snapshot is hundreds of megabytes, held
+    beside what is decoded from it. None when `read_checked` would give None, or the
+    listing cannot be read. The sha256 is checked as the file is read in blocks; the parts
+    are read afterwards from the same open file, so a file replaced meanwhile (by an atomic
+    rename) is never mixed with this one. Close it (a `with` block) when done."""
+    header = len(magic) + 2 * _DIGEST_SIZE
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        return None
+    try:
+        head = handle.read(header)
+        if len(head) < header or not head.startswith(magic):
+            raise ValueError("not a checked file")
+        digest = hashlib.sha256()
+        block = bytearray(1 << 20)
+        view = memoryview(block)
+        size = handle.readinto(block)
+        first = bytes(view[:size])      # the start of the payload: the listing's size and, mostly, the listing
+        while size:
+            digest.update(view[:size])
+            size = handle.readinto(block)
+        if digest.digest() != head[header - _DIGEST_SIZE:header]:
+            raise ValueError("damaged")
+        listing_size = int.from_bytes(first[:8], "little")
+        listing = first[8:8 + listing_size]
+        if len(listing) < listing_size:
+            handle.seek(header + 8)
+            listing = handle.read(listing_size)
+        body = header + 8 + listing_size
+        parts = {label: Part(handle, body + start, end - start) for label, start, end in marshal.loads(listing)}
+        return OpenParts(head[len(magic):header - _DIGEST_SIZE], parts, handle)
+    except Exception:   # unreadable, damaged, or a listing that passed the checksum yet fails
+        handle.close()
+        return None
 
 
 def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | list) -> None:

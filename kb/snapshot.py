@@ -23,6 +23,9 @@ recomputes, the second recomputes and writes, later ones load.
 The file lives beside the parse cache (see `kb.cache`) and is checked as
 that one is: a magic header, a fingerprint of everything the stages depend
 on, and a sha256 of the payload. A snapshot that fails any check is ignored.
+It is read section by section from the open file (`kb.cache.open_parts`), the
+graph unpickled as the file is read: at 50,000 notes the file is about 180 MB,
+which would otherwise be held beside everything decoded from it.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ import pickle
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from kb.cache import code_digest, listed, read_checked, read_listing, vault_file, write_checked
+from kb.cache import code_digest, listed, open_parts, vault_file, write_checked
 from kb.resolve import Index, Resolution
 
 if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs neither (nor networkx)
@@ -69,23 +72,24 @@ def load(vault, *, graph: bool = True) -> Stages | None:
     taken from it, changed notes' links resolved again.
     """
     key = _key(vault)
-    checked = read_checked(_path(vault), _MAGIC) if key is not None else None
+    checked = open_parts(_path(vault), _MAGIC) if key is not None else None
     if checked is None:
         return None
-    stored, payload = checked
-    try:
-        sections = _sections(payload)
-        links = marshal.loads(sections["links"])
-        if stored != key:
-            found = _reuse_links(vault, links)
-            return Stages(*found) if found is not None else None
-        index, resolutions = _decode_links(vault, links)
-        del links
-        if graph and "graph" in sections:
-            return Stages(index, resolutions, *_decode_graph(vault, sections["lineage"], sections["graph"]))
-        return Stages(index, resolutions)
-    except Exception:  # a payload that passed the checksum yet fails: not trusted
-        return None
+    with checked:
+        try:
+            sections = checked.parts
+            links = marshal.loads(sections["links"].read())
+            if checked.key != key:
+                found = _reuse_links(vault, links)
+                return Stages(*found) if found is not None else None
+            index, resolutions = _decode_links(vault, links)
+            del links
+            if graph and "graph" in sections:
+                return Stages(index, resolutions, *_decode_graph(vault, sections["lineage"].read(),
+                                                                 sections["graph"].stream()))
+            return Stages(index, resolutions)
+        except Exception:  # a payload that passed the checksum yet fails: not trusted
+            return None
 
 
 def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Lineage | None = None,
@@ -102,10 +106,6 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
         sections["lineage"], sections["graph"] = _encode_graph(lineage, graph)
     # a large vault's graph section is hundreds of megabytes: never joined, read back as a view
     write_checked(_path(vault), _MAGIC, key, listed(list(sections), list(sections.values())))
-
-
-def _sections(payload: memoryview) -> dict[str, memoryview]:
-    return dict(read_listing(payload))
 
 
 def _path(vault) -> Path:
@@ -219,7 +219,7 @@ def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[bytes, byte
     return marshal.dumps((to_tuples(lineage), networkx.__version__)), pickled
 
 
-def _decode_graph(vault, lineage_section, graph_section) -> tuple[Lineage, nx.MultiDiGraph]:
+def _decode_graph(vault, lineage_section: bytes, graph_section: BinaryIO) -> tuple[Lineage, nx.MultiDiGraph]:
     import networkx
 
     from kb.lineage import from_tuples
@@ -228,7 +228,7 @@ def _decode_graph(vault, lineage_section, graph_section) -> tuple[Lineage, nx.Mu
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
     lineage = from_tuples(lineage_tuples)
-    graph = pickle.loads(graph_section)
+    graph = pickle.load(graph_section)     # from the file as it goes, never held whole
     nodes = graph._node
     for note in vault.notes:
         node = nodes.get(note.path[:-3])

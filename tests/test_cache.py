@@ -1,0 +1,64 @@
+"""The checked file format the per-vault caches share (kb.cache)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from kb.cache import listed, open_parts, read_checked, read_listing, write_checked
+
+MAGIC = b"kb-test\n"
+KEY = bytes(range(32))
+
+
+def write(path, parts: dict) -> None:
+    write_checked(path, MAGIC, KEY, listed(list(parts), list(parts.values())))
+
+
+def test_open_parts_reads_each_part_as_read_checked_does(tmp_path):
+    path = tmp_path / "file"
+    graph = {"nodes": list(range(1000)), "name": "é" * 100}
+    write(path, {"links": b"L" * 3000, ("note", 1): b"", "graph": pickle.dumps(graph)})
+    whole = {label: bytes(part) for label, part in read_listing(read_checked(path, MAGIC)[1])}
+    with open_parts(path, MAGIC) as opened:
+        assert opened.key == KEY
+        assert {label: part.read() for label, part in opened.parts.items()} == whole
+        # a reader that takes what it needs reads a part from the file as it goes
+        assert pickle.load(opened.parts["graph"].stream()) == graph
+        assert opened.parts["links"].read() == b"L" * 3000     # parts read in any order, again
+
+
+def test_open_parts_reads_a_listing_longer_than_its_first_block(tmp_path):
+    path = tmp_path / "file"
+    parts = {f"notes/{k:06d}-a-long-path-name.md": b"%d" % k for k in range(40_000)}
+    write(path, parts)
+    with open_parts(path, MAGIC) as opened:
+        assert len(opened.parts) == len(parts)
+        assert opened.parts["notes/039999-a-long-path-name.md"].read() == b"39999"
+
+
+@pytest.mark.parametrize("how", ["truncate", "garble", "foreign"])
+def test_open_parts_refuses_a_damaged_file(tmp_path, damage, how):
+    path = tmp_path / "file"
+    write(path, {"links": b"L" * 5000, "graph": b"G" * 5000})
+    damage(path, how)
+    assert open_parts(path, MAGIC) is None
+    assert read_checked(path, MAGIC) is None
+
+
+def test_open_parts_refuses_a_missing_file_or_another_kind(tmp_path):
+    assert open_parts(tmp_path / "none", MAGIC) is None
+    path = tmp_path / "file"
+    write(path, {"links": b"L"})
+    assert open_parts(path, b"kb-other\n") is None
+
+
+def test_a_file_replaced_once_opened_is_never_mixed_in(tmp_path):
+    path = tmp_path / "file"
+    write(path, {"links": b"old links", "graph": b"old graph"})
+    with open_parts(path, MAGIC) as opened:
+        write(path, {"links": b"new links!", "graph": b"new graph!"})      # an atomic rename
+        assert [part.read() for part in opened.parts.values()] == [b"old links", b"old graph"]
+    with open_parts(path, MAGIC) as opened:
+        assert opened.parts["graph"].read() == b"new graph!"
