@@ -265,10 +265,33 @@ def test_frontmatter_values_of_any_yaml_type_survive_the_cache(tmp_path, cache, 
     root.mkdir()
     (root / "Dated.md").write_text("---\ndate: 2015-12-10\nwhen: 2015-12-10T08:00:00\nsize: 1.5e9\n"
                                    "nested: {a: [1, null, true]}\n---\nBody\n", encoding="utf-8")
+    (root / "Plain.md").write_text("---\nflag: true\nratio: 0.5\nnone:\nlist: [1, two, {three: 3}]\n"
+                                   "big: 123456789012345678901234567890\n---\nBody\n", encoding="utf-8")
     fresh = load_vault(root, use_cache=False)
     load_vault(root)
-    assert load_vault(root).notes == fresh.notes
-    assert parse_calls == ["Dated.md", "Dated.md"]    # the third load read the cache
+    cached = load_vault(root)
+    assert cached.notes == fresh.notes
+    assert sorted(parse_calls) == ["Dated.md", "Dated.md", "Plain.md", "Plain.md"]   # the third load read the cache
+    for note, again in zip(fresh.notes, cached.notes):
+        assert [type(value) for value in again.frontmatter.values()] == \
+            [type(value) for value in note.frontmatter.values()]       # True stays True, not 1
+
+
+def test_notes_read_back_from_the_cache_share_the_strings_notes_repeat(tmp_path, cache):
+    root = tmp_path / "v"
+    root.mkdir()
+    for name in ("A", "B"):
+        (root / f"{name}.md").write_text("---\nyear: 2015\ntags: [cnn]\n---\n## Key facts\n\n"
+                                         "See [[Shared Target]] #vision\n", encoding="utf-8")
+    load_vault(root)
+    again = load_vault(root)
+    assert again.parsed == 0                 # both notes from the cache
+    a, b = again.notes
+    assert [key for key in a.frontmatter] == ["year", "tags"]
+    assert all(x is y for x, y in zip(a.frontmatter, b.frontmatter))
+    assert a.links[0].target is b.links[0].target
+    assert all(x.name is y.name for x, y in zip(a.tags, b.tags))
+    assert a.headings[0].text is b.headings[0].text and a.headings[0].anchor is b.headings[0].anchor
 
 
 # Run in a fresh process: kb never forks a process that has other threads, and the test
