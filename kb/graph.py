@@ -130,9 +130,30 @@ def _graph(vault, resolutions: tuple[Resolution, ...],
     return graph, lineage
 
 
-# The data of an edge is the `__dict__` of one of these two classes, never used otherwise:
-# instance dicts share one table of keys per class (PEP 412), so a vault's million edge
-# dicts hold their values alone, about 40 bytes an edge less than dict displays.
+# The data of a note's node and of an edge is the `__dict__` of one of these classes, never
+# used otherwise: instance dicts share one table of keys per class (PEP 412), so a vault's
+# million edge dicts hold their values alone, 40 to 80 bytes an edge less than dict displays.
+
+class _NoteData:
+    def __init__(self, note) -> None:
+        self.kind = "note"
+        self.title = note.title
+        self.path = note.path
+        self.aliases = list(note.aliases)
+        self.tags = sorted({tag.name for tag in note.tags})
+        self.frontmatter = note.frontmatter
+        self.year = None
+
+
+class _PlainLinkData:
+    """A link with no key, label, heading or block: most of them, with a smaller table of keys."""
+
+    def __init__(self, link, status: str) -> None:
+        self.kind = "embed" if link.embed else "link"
+        self.line = link.line
+        self.status = status
+        self.context = link.context
+
 
 class _LinkData:
     def __init__(self, link, status: str) -> None:
@@ -153,11 +174,11 @@ class _LinkData:
 
 
 class _LineageData:
-    def __init__(self, first, statements: int) -> None:
+    def __init__(self, file: str, line: int, evidence: str, statements: int) -> None:
         self.kind = "lineage"
-        self.line = first.line
-        self.file = first.file
-        self.evidence = first.evidence
+        self.line = line
+        self.file = file
+        self.evidence = evidence
         self.statements = statements
 
 
@@ -166,10 +187,12 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
     nodes (case-folded name -> node id)."""
     G = nx.MultiDiGraph()
     ids = {note.path: node_id(note.path) for note in vault.notes}
-    G.add_nodes_from((ids[note.path], {
-        "kind": "note", "title": note.title, "path": note.path, "aliases": list(note.aliases),
-        "tags": sorted({tag.name for tag in note.tags}), "frontmatter": note.frontmatter, "year": None})
-        for note in vault.notes)
+    # as `G.add_nodes_from` would add them, but keeping each data dict as made (networkx copies it)
+    for note in vault.notes:
+        node = ids[note.path]
+        G._succ[node] = {}
+        G._pred[node] = {}
+        G._node[node] = _NoteData(note).__dict__
     missing: dict[str, str] = {}
     files = set(vault.files)
 
@@ -190,7 +213,10 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
                     target = node_id(path)
                     if path in files and target not in G:
                         G.add_node(target, kind="file", title=posixpath.basename(path), path=path)
-            data = _LinkData(link, status).__dict__
+            if link.key is None and link.label is None and link.heading is None and link.block is None:
+                data = _PlainLinkData(link, status).__dict__
+            else:
+                data = _LinkData(link, status).__dict__
             yield ids[r.source], target, data
     add_edges(G, link_edges())
     return G, missing
@@ -211,14 +237,12 @@ def _missing_node(G: nx.MultiDiGraph, missing: dict[str, str], name: str) -> str
 def _add_lineage(G: nx.MultiDiGraph, missing: dict[str, str], lineage: Lineage) -> None:
     """Lineage edges (one per pair, at its first statement) and the years of notes and missing nodes."""
     nodes = G._node
-    statements = lineage.edges
 
     def lineage_edges():
-        for before, after, place, count in lineage.pairs:
-            first = statements[place]
+        for before, after, file, line, evidence, count in lineage.pairs:
             yield (before if before in nodes else _missing_node(G, missing, before),
                    after if after in nodes else _missing_node(G, missing, after),
-                   _LineageData(first, count).__dict__)
+                   _LineageData(file, line, evidence, count).__dict__)
     add_edges(G, lineage_edges())
     years = lineage.years
     for node, stated in years.items():

@@ -74,27 +74,66 @@ class StatedYear:
     evidence: YearEvidence
 
 
-@dataclass(frozen=True)
+Pair = tuple[str, str, str, int, str, int]
+
+
 class Lineage:
-    edges: tuple[LineageEdge, ...]          # every statement, in (file, line) order
-    years: dict[str, StatedYear]            # node id -> the year kb uses for it
-    diagnostics: tuple[Diagnostic, ...]
-    # Each (predecessor, successor) once, in the order of its first statement: (predecessor,
-    # successor, the place of that statement in `edges`, how many statements make the pair).
-    # The graph has one lineage edge per pair; inferred in a child, this travels with the edges.
-    pairs: tuple[tuple[str, str, int, int], ...]
+    """Every lineage statement, the years kb uses and the findings.
+
+    `edges`: every statement, in (file, line) order. `years`: node id -> the year kb uses
+    for it. `pairs`: each (predecessor, successor) once, in the order of its first
+    statement, as (predecessor, successor, that statement's file, line and evidence, how
+    many statements make the pair): the graph has one lineage edge per pair.
+
+    The statements are kept as marshal bytes of their columns until `edges` is first
+    read: the graph needs only the pairs, and a 50,000-note vault states about 400,000
+    lineage edges (35 MB as objects).
+    """
+
+    __slots__ = ("years", "diagnostics", "pairs", "_edges")
+
+    def __init__(self, edges: tuple[LineageEdge, ...] | bytes, years: dict[str, StatedYear],
+                 diagnostics: tuple[Diagnostic, ...], pairs: tuple[Pair, ...]) -> None:
+        self._edges = edges         # or bytes: `_EDGE_COLUMNS` marshalled
+        self.years = years
+        self.diagnostics = diagnostics
+        self.pairs = pairs
+
+    @property
+    def edges(self) -> tuple[LineageEdge, ...]:
+        edges = self._edges
+        if type(edges) is bytes:
+            edges = self._edges = tuple(map(LineageEdge, *marshal.loads(edges)))
+        return edges
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lineage):
+            return NotImplemented
+        return (self.edges, self.years, self.diagnostics, self.pairs) == \
+            (other.edges, other.years, other.diagnostics, other.pairs)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return (f"Lineage(edges={self.edges!r}, years={self.years!r}, diagnostics={self.diagnostics!r}, "
+                f"pairs={self.pairs!r})")
 
 
 _EDGE_COLUMNS = ("predecessor", "successor", "file", "line", "evidence")
 
 
+def _columns(edges: tuple[LineageEdge, ...] | bytes) -> bytes:
+    if type(edges) is bytes:
+        return edges
+    return marshal.dumps(tuple(tuple(map(attrgetter(name), edges)) for name in _EDGE_COLUMNS))
+
+
 def to_tuples(lineage: Lineage) -> tuple:
-    """The lineage as tuples of str and int (marshal's types), the form `encoded_lineage`
-    sends too: for the snapshot. The edges go as five columns (predecessors, successors,
-    files, lines, evidence): read back, a column is one tuple where rows would be a tuple
-    per edge, about 80 MB more at the peak of a 50,000-note vault's load."""
-    edges = lineage.edges
-    return (tuple(tuple(map(attrgetter(name), edges)) for name in _EDGE_COLUMNS),
+    """The lineage in marshal's types, the form `encoded_lineage` sends too: for the
+    snapshot. The statements go as marshal bytes of five columns (predecessors,
+    successors, files, lines, evidence), which `from_tuples` keeps as they are until
+    they are read."""
+    return (_columns(lineage._edges),
             {node: (y.year, y.file, y.line, y.evidence) for node, y in lineage.years.items()},
             [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics],
             lineage.pairs)
@@ -103,8 +142,9 @@ def to_tuples(lineage: Lineage) -> tuple:
 def from_tuples(encoded: tuple) -> Lineage:
     """The lineage `to_tuples` gave."""
     edges, years, diagnostics, pairs = encoded
-    return Lineage(tuple(map(LineageEdge, *edges)),
-                   {node: StatedYear(*year) for node, year in years.items()},
+    if type(edges) is not bytes:
+        raise TypeError("the statements of an encoded lineage are marshal bytes")
+    return Lineage(edges, {node: StatedYear(*year) for node, year in years.items()},
                    tuple(starmap(Diagnostic, diagnostics)), tuple(pairs))
 
 
@@ -227,7 +267,7 @@ def _inferred(statements: list[tuple], index: Index) -> tuple:
     diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
     diagnostics.sort(key=_DIAGNOSTIC_ORDER)
     files, lines, befores, afters, evidence = zip(*edges) if edges else ((),) * 5
-    return (befores, afters, files, lines, evidence), years, diagnostics, pairs
+    return marshal.dumps((befores, afters, files, lines, evidence)), years, diagnostics, pairs
 
 
 _UNDATED = (None, None, None, None)
@@ -453,8 +493,9 @@ def _year_conflicts(table_years: dict[str, list[tuple[int, str, int]]],
     return found
 
 
-def _pairs(edges: list[tuple[str, int, str, str, str]]) -> tuple[tuple[str, str, int, int], ...]:
-    """(predecessor, successor, place of the first statement, statements) per pair, in order."""
+def _pairs(edges: list[tuple[str, int, str, str, str]]) -> tuple[Pair, ...]:
+    """(predecessor, successor, the first statement's file, line and evidence, statements)
+    per pair, in order."""
     first: dict[tuple[str, str], int] = {}
     count: dict[tuple[str, str], int] = {}
     for place, (_, _, before, after, _) in enumerate(edges):
@@ -464,10 +505,14 @@ def _pairs(edges: list[tuple[str, int, str, str, str]]) -> tuple[tuple[str, str,
         else:
             first[pair] = place
             count[pair] = 1
-    return tuple((*pair, place, count[pair]) for pair, place in first.items())
+    pairs = []
+    for pair, place in first.items():
+        file, line, _, _, evidence = edges[place]
+        pairs.append((*pair, file, line, evidence, count[pair]))
+    return tuple(pairs)
 
 
-def _order_findings(edges: list[tuple[str, int, str, str, str]], pairs: tuple[tuple[str, str, int, int], ...],
+def _order_findings(edges: list[tuple[str, int, str, str, str]], pairs: tuple[Pair, ...],
                     years: dict[str, tuple[int, str, int, str]]) -> list[tuple]:
     found = []
     for file, line, before, after, _ in edges:
@@ -478,7 +523,7 @@ def _order_findings(edges: list[tuple[str, int, str, str, str]], pairs: tuple[tu
     graph = nx.DiGraph(_on_cycles(pairs))
     if not graph:
         return found
-    first_statement = {(before, after): edges[place][:2] for before, after, place, _ in pairs}
+    first_statement = {(before, after): (file, line) for before, after, file, line, _, _ in pairs}
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue

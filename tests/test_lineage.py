@@ -222,11 +222,12 @@ def test_a_table_already_read_states_what_a_packed_one_does():
 def test_each_pair_is_one_graph_edge_counting_its_statements(fixture_lineage):
     lineage, G = fixture_lineage
     stated = Counter((e.predecessor, e.successor) for e in lineage.edges)
-    assert [(before, after) for before, after, _, _ in lineage.pairs] == list(dict.fromkeys(
+    assert [(before, after) for before, after, *_ in lineage.pairs] == list(dict.fromkeys(
         (e.predecessor, e.successor) for e in lineage.edges))
-    for before, after, place, count in lineage.pairs:
-        first = lineage.edges[place]
-        assert (first.predecessor, first.successor) == (before, after) and count == stated[(before, after)]
+    for before, after, file, line, evidence, count in lineage.pairs:
+        first = next(e for e in lineage.edges if (e.predecessor, e.successor) == (before, after))
+        assert (first.file, first.line, first.evidence) == (file, line, evidence)
+        assert count == stated[(before, after)]
         [data] = [d for d in G.get_edge_data(before, after).values() if d["kind"] == "lineage"]
-        assert (data["file"], data["line"], data["statements"]) == (first.file, first.line, count)
+        assert (data["file"], data["line"], data["evidence"], data["statements"]) == (file, line, evidence, count)
     assert any(count > 1 for *_, count in lineage.pairs)
