@@ -25,7 +25,7 @@ import marshal
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import networkx as nx
 
@@ -133,53 +133,95 @@ def _graph(vault, resolutions: tuple[Resolution, ...],
 # The data of a note's node and of an edge is the `__dict__` of one of these classes, never
 # used otherwise: instance dicts share one table of keys per class (PEP 412), so a vault's
 # million edge dicts hold their values alone, 40 to 80 bytes an edge less than dict displays.
+# The snapshot stores them as rows of their values (`data_row`) and makes them again.
 
 class _NoteData:
-    def __init__(self, note) -> None:
+    def __init__(self, title: str, path: str, aliases: list[str], tags: list[str], frontmatter: dict,
+                 year: int | None) -> None:
         self.kind = "note"
-        self.title = note.title
-        self.path = note.path
-        self.aliases = list(note.aliases)
-        self.tags = sorted({tag.name for tag in note.tags})
-        self.frontmatter = note.frontmatter
-        self.year = None
+        self.title = title
+        self.path = path
+        self.aliases = aliases
+        self.tags = tags
+        self.frontmatter = frontmatter
+        self.year = year
 
 
 class _PlainLinkData:
     """A link with no key, label, heading or block: most of them, with a smaller table of keys."""
 
-    def __init__(self, link, status: str) -> None:
-        self.kind = "embed" if link.embed else "link"
-        self.line = link.line
+    def __init__(self, kind: str, line: int, status: str, context: str) -> None:
+        self.kind = kind
+        self.line = line
         self.status = status
-        self.context = link.context
+        self.context = context
 
 
 class _LinkData:
-    def __init__(self, link, status: str) -> None:
-        self.kind = "embed" if link.embed else "link"
-        self.line = link.line
+    def __init__(self, kind: str, line: int, status: str, context: str, key: str | None, label: str | None,
+                 heading: str | None, block: str | None) -> None:
+        self.kind = kind
+        self.line = line
         self.status = status
-        self.context = link.context
+        self.context = context
         # Attributes most links lack are left out rather than stored as None;
         # `G.edges(data="key")` still reads them as None.
-        if link.key is not None:
-            self.key = link.key
-        if link.label is not None:
-            self.label = link.label
-        if link.heading is not None:
-            self.heading = link.heading
-        if link.block is not None:
-            self.block = link.block
+        if key is not None:
+            self.key = key
+        if label is not None:
+            self.label = label
+        if heading is not None:
+            self.heading = heading
+        if block is not None:
+            self.block = block
 
 
 class _LineageData:
-    def __init__(self, file: str, line: int, evidence: str, statements: int) -> None:
+    def __init__(self, line: int, file: str, evidence: str, statements: int) -> None:
         self.kind = "lineage"
         self.line = line
         self.file = file
         self.evidence = evidence
         self.statements = statements
+
+
+_LINK_KEYS = ("kind", "line", "status", "context", "key", "label", "heading", "block")
+_ROW_KEYS = {"note": ("kind", "title", "path", "aliases", "tags", "frontmatter", "year"),
+             "lineage": ("kind", "line", "file", "evidence", "statements"),
+             "link": _LINK_KEYS, "embed": _LINK_KEYS}
+
+
+def data_row(data: dict) -> tuple | None:
+    """A note node's or an edge's data as a row of its values, which `from_row` makes it from
+    again (a link's absent attributes None); None for data of another kind or shape."""
+    keys = _ROW_KEYS.get(data.get("kind"))
+    if keys is None:
+        return None
+    present = tuple(data)
+    if keys is _LINK_KEYS:
+        # the four every link has, in order, then those of the others it has, in order
+        if present[:4] != keys[:4] or None in (row := tuple(map(data.get, keys)))[:4]:
+            return None
+        if len(present) > 4 and present[4:] != tuple(k for k, v in zip(keys[4:], row[4:]) if v is not None):
+            return None
+        return row
+    return tuple(data.values()) if present == keys else None
+
+
+def from_row(row: tuple, contexts: Sequence[str] = ()) -> dict:
+    """The data `data_row` gave the row of; a link's source line may be given as its place in
+    `contexts` instead."""
+    kind = row[0]
+    if kind == "lineage":
+        return _LineageData(*row[1:]).__dict__
+    if kind == "note":
+        return _NoteData(*row[1:]).__dict__
+    context = row[3]
+    if type(context) is int:
+        context = contexts[context]
+    if row[4] is None and row[5] is None and row[6] is None and row[7] is None:
+        return _PlainLinkData(kind, row[1], row[2], context).__dict__
+    return _LinkData(kind, row[1], row[2], context, *row[4:]).__dict__
 
 
 def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiGraph, dict[str, str]]:
@@ -192,7 +234,8 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
         node = ids[note.path]
         G._succ[node] = {}
         G._pred[node] = {}
-        G._node[node] = _NoteData(note).__dict__
+        tags = sorted({tag.name for tag in note.tags})
+        G._node[node] = _NoteData(note.title, note.path, list(note.aliases), tags, note.frontmatter, None).__dict__
     missing: dict[str, str] = {}
     files = set(vault.files)
 
@@ -213,10 +256,12 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
                     target = node_id(path)
                     if path in files and target not in G:
                         G.add_node(target, kind="file", title=posixpath.basename(path), path=path)
+            kind = "embed" if link.embed else "link"
             if link.key is None and link.label is None and link.heading is None and link.block is None:
-                data = _PlainLinkData(link, status).__dict__
+                data = _PlainLinkData(kind, link.line, status, link.context).__dict__
             else:
-                data = _LinkData(link, status).__dict__
+                data = _LinkData(kind, link.line, status, link.context, link.key, link.label, link.heading,
+                                 link.block).__dict__
             yield ids[r.source], target, data
     add_edges(G, link_edges())
     return G, missing
@@ -242,7 +287,7 @@ def _add_lineage(G: nx.MultiDiGraph, missing: dict[str, str], lineage: Lineage) 
         for before, after, file, line, evidence, count in lineage.pairs:
             yield (before if before in nodes else _missing_node(G, missing, before),
                    after if after in nodes else _missing_node(G, missing, after),
-                   _LineageData(file, line, evidence, count).__dict__)
+                   _LineageData(line, file, evidence, count).__dict__)
     add_edges(G, lineage_edges())
     years = lineage.years
     for node, stated in years.items():

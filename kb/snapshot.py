@@ -33,10 +33,12 @@ from __future__ import annotations
 import hashlib
 import marshal
 import pickle
+from array import array
+from itertools import repeat
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from kb.cache import code_digest, listed, open_parts, vault_file, write_checked
 from kb.resolve import Index, Resolution
@@ -103,7 +105,7 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
         return
     sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
     if lineage is not None and graph is not None:
-        sections["lineage"], sections["graph"] = _encode_graph(lineage, graph)
+        sections["lineage"], sections["graph"] = _encode_graph(vault, lineage, graph)
     # a large vault's graph section is hundreds of megabytes: never joined, read back as a view
     write_checked(_path(vault), _MAGIC, key, listed(list(sections), list(sections.values())))
 
@@ -132,11 +134,11 @@ def _code_fingerprint() -> bytes:
 # --- encoding -------------------------------------------------------------------------------
 #
 # Marshal strings, but for the graph, which is pickled (node attributes hold frontmatter
-# values of any YAML type; a note node's frontmatter is left out and set back to the
-# note's own dict when loaded). A resolution's link is stored as its place among its
-# note's links, so loaded resolutions hold the loaded notes' own Link objects.
+# values of any YAML type; see `_encode_graph` for what it shares with the notes). A
+# resolution's link is stored as its place among its note's links, so loaded resolutions
+# hold the loaded notes' own Link objects.
 
-_RESOLUTION_REST = attrgetter(*(f.name for f in fields(Resolution) if f.name not in ("source", "link")))
+_RESOLUTION_REST = tuple(f.name for f in fields(Resolution) if f.name not in ("source", "link"))
 _LINE = attrgetter("line")
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
@@ -154,9 +156,24 @@ def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> t
             note = vault.note(resolutions[start].source)
             runs.append((note.path, note.content_hash, start, k))
             start = k
+    # The resolutions as columns: each note's place and its link's place as arrays of ints,
+    # the other fields a tuple each. Read back, a tuple per resolution would hold about
+    # 100 MB at 50,000 notes beside the resolutions made of them.
+    sources = array("i", [place[r.source] for r in resolutions])
+    links = array("i", [link_place[id(r.link)] for r in resolutions])
     return ([getattr(index, name) for name in _INDEX_TABLES],
-            [(place[r.source], link_place[id(r.link)], *_RESOLUTION_REST(r)) for r in resolutions],
+            (sources.tobytes(), links.tobytes(), *(tuple(map(attrgetter(name), resolutions)) for name in _RESOLUTION_REST)),
             _code_fingerprint(), _context(vault), runs)
+
+
+def _columns(encoded_resolutions: tuple) -> tuple:
+    """The stored resolutions' columns, the places as arrays."""
+    sources, links = array("i"), array("i")
+    sources.frombytes(encoded_resolutions[0])
+    links.frombytes(encoded_resolutions[1])
+    if not len(sources) == len(links) == len(encoded_resolutions[2]):
+        raise ValueError("columns of different lengths")
+    return (sources, links, *encoded_resolutions[2:])
 
 
 def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]:
@@ -165,7 +182,9 @@ def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]
     index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
     paths = [note.path for note in notes]
     links = [note.links for note in notes]
-    return index, tuple(Resolution(paths[n], links[n][k], *rest) for n, k, *rest in encoded_resolutions)
+    sources, places, *rest = _columns(encoded_resolutions)
+    return index, tuple(map(Resolution, map(paths.__getitem__, sources),
+                            map(lambda n, k: links[n][k], sources, places), *rest))
 
 
 def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] | None:
@@ -179,13 +198,15 @@ def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] 
         return None
     index = Index({note.path: note for note in vault.notes}, **dict(zip(_INDEX_TABLES, tables)))
     stored = {path: (content_hash, start, end) for path, content_hash, start, end in runs}
+    _, places, *rest = _columns(encoded_resolutions)
     resolutions: list[Resolution] = []
     for note in sorted(vault.notes, key=attrgetter("path")):
         run = stored.get(note.path)
         links = note.links
         if run is not None and run[0] == note.content_hash:
-            resolutions.extend(Resolution(note.path, links[k], *rest)
-                               for _, k, *rest in encoded_resolutions[run[1]:run[2]])
+            start, end = run[1], run[2]
+            resolutions.extend(map(Resolution, repeat(note.path, end - start), map(links.__getitem__, places[start:end]),
+                                   *(column[start:end] for column in rest)))
         else:
             resolutions.extend(resolve_link(index, link, note.path) for link in sorted(links, key=_LINE))
     return index, tuple(resolutions)
@@ -200,28 +221,63 @@ def _context(vault) -> bytes:
         list(vault.files)))).digest()
 
 
-def _encode_graph(lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[bytes, bytes]:
+# The graph is pickled with each note node's and edge's data as a row of its values (see
+# `kb.graph.data_row`): loaded, each is made again as a graph built from the notes makes it,
+# a dict sharing its keys with the others (a pickled dict comes back with a table of keys
+# of its own, about 100 MB more at 50,000 notes). What the rows would copy of the notes is
+# set back from the loaded notes: a note node's frontmatter (any YAML value) is its note's
+# own dict, and a link's source line its link's own string, stored as the place of a link
+# with that line among all the notes' links in path order (the lines alone would be about
+# 100 MB more at 50,000 notes).
+
+def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object]]:
+    """(dict, key) of every node's and edge's data, in the order a pickled graph keeps."""
+    nodes = graph._node
+    for node in nodes:
+        yield nodes, node
+    for neighbours in graph._succ.values():
+        for keys in neighbours.values():
+            for key in keys:
+                yield keys, key
+
+
+def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[bytes, bytes]:
     """The lineage section (marshal) and the graph section (a pickle)."""
     import networkx
 
+    from kb.graph import data_row
     from kb.lineage import to_tuples
 
-    frontmatters = {}
-    for node, data in graph.nodes(data=True):
-        if data.get("kind") == "note":
-            frontmatters[node] = data["frontmatter"]
-            data["frontmatter"] = None          # not popped: the attributes keep their order
+    place_of = {id(link.context): k for k, link in enumerate(link for note in vault.notes for link in note.links)}
+    replaced = []
     try:
+        for holder, key in _holders(graph):
+            data = holder[key]
+            row = data_row(data)
+            if row is None:
+                continue
+            kind = row[0]
+            if kind == "note":
+                row = (*row[:5], None, row[6])
+            elif kind != "lineage":
+                place = place_of.get(id(row[3]))
+                if place is not None:
+                    row = (*row[:3], place, *row[4:])
+            holder[key] = row
+            replaced.append(data)
         pickled = pickle.dumps(graph, pickle.HIGHEST_PROTOCOL)
     finally:
-        for node, frontmatter in frontmatters.items():
-            graph.nodes[node]["frontmatter"] = frontmatter
+        data_of = iter(replaced)
+        for holder, key in _holders(graph):
+            if type(holder[key]) is tuple:
+                holder[key] = next(data_of)
     return marshal.dumps((to_tuples(lineage), networkx.__version__)), pickled
 
 
 def _decode_graph(vault, lineage_section: bytes, graph_section: BinaryIO) -> tuple[Lineage, nx.MultiDiGraph]:
     import networkx
 
+    from kb.graph import from_row
     from kb.lineage import from_tuples
 
     lineage_tuples, version = marshal.loads(lineage_section)
@@ -229,9 +285,15 @@ def _decode_graph(vault, lineage_section: bytes, graph_section: BinaryIO) -> tup
         raise ValueError(f"graph written by networkx {version}")
     lineage = from_tuples(lineage_tuples)
     graph = pickle.load(graph_section)     # from the file as it goes, never held whole
+    contexts = [link.context for note in vault.notes for link in note.links]
+    frontmatters = {note.path: note.frontmatter for note in vault.notes}
     nodes = graph._node
-    for note in vault.notes:
-        node = nodes.get(note.path[:-3])
-        if node is not None and node.get("kind") == "note":
-            node["frontmatter"] = note.frontmatter
+    for node, row in nodes.items():
+        if type(row) is tuple:
+            nodes[node] = from_row((*row[:5], frontmatters[row[2]], row[6]))
+    for neighbours in graph._succ.values():
+        for keys in neighbours.values():
+            for key, row in keys.items():
+                if type(row) is tuple:
+                    keys[key] = from_row(row, contexts)
     return lineage, graph

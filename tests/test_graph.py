@@ -9,7 +9,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from kb.graph import add_edges, backlinks, build_graph, dangling, dumps, from_json, orphans, to_dot, to_json
+from kb.graph import (add_edges, backlinks, build_graph, dangling, data_row, dumps, from_json, from_row, orphans,
+                      to_dot, to_json)
 from kb.resolve import resolve_vault
 from kb.vault import load_vault
 
@@ -142,3 +143,26 @@ def test_add_edges_builds_the_graph_networkx_builds(G):
     assert backlinks(ours, "ResNet") == backlinks(theirs, "ResNet")
     with pytest.raises(KeyError, match="must be nodes"):
         add_edges(ours, [("ResNet", "Not a node", {})])
+
+
+def test_every_note_node_and_edge_is_made_again_from_its_row(G):
+    """The snapshot stores node and edge data as rows of values: each is made again equal, its
+    attributes in the same order (JSON output keeps them), absent ones still absent."""
+    data = [d for _, d in G.nodes(data=True) if d["kind"] == "note"] + [d for *_, d in G.edges(data=True)]
+    assert {d["kind"] for d in data} == {"note", "link", "embed", "lineage"}
+    assert any("heading" in d for d in data) and any("key" in d for d in data)
+    for original in data:
+        again = from_row(data_row(original))
+        assert list(again.items()) == list(original.items())
+
+
+def test_data_of_another_shape_has_no_row(G):
+    """A node or edge given an attribute kb does not set, or a file or missing node, is kept
+    as it is (pickled whole) rather than made again without it."""
+    link = next(dict(d) for *_, d in G.edges(data=True) if d["kind"] == "link")
+    assert data_row({**link, "weight": 2}) is None
+    assert data_row({**link, "key": None}) is None
+    assert data_row({k: v for k, v in link.items() if k != "status"}) is None
+    note = next(dict(d) for _, d in G.nodes(data=True) if d["kind"] == "note")
+    assert data_row({**note, "color": "red"}) is None
+    assert all(data_row(d) is None for _, d in G.nodes(data=True) if d["kind"] in ("missing", "file"))

@@ -55,6 +55,8 @@ def test_unchanged_vault_is_served_from_the_snapshot_equal_to_the_stages(root, c
     note = third.notes[0]
     assert all(any(r.link is link for r in served.resolutions) for link in note.links)
     assert served.graph.nodes[note.path[:-3]]["frontmatter"] is note.frontmatter
+    lines = [data["context"] for _, _, data in served.graph.out_edges(note.path[:-3], data=True) if "context" in data]
+    assert lines and all(any(line is link.context for link in note.links) for line in lines)
 
 
 def write(root: Path, name: str, text: str) -> None:
