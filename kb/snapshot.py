@@ -34,11 +34,11 @@ import hashlib
 import marshal
 import pickle
 from array import array
-from itertools import repeat
 from dataclasses import dataclass, fields
+from itertools import count, repeat
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from kb.cache import code_digest, listed, open_parts, vault_file, write_checked
 from kb.resolve import Index, Resolution
@@ -87,8 +87,7 @@ def load(vault, *, graph: bool = True) -> Stages | None:
             index, resolutions = _decode_links(vault, links)
             del links
             if graph and "graph" in sections:
-                return Stages(index, resolutions, *_decode_graph(vault, sections["lineage"].read(),
-                                                                 sections["graph"].stream()))
+                return Stages(index, resolutions, *_decode_graph(vault, sections))
             return Stages(index, resolutions)
         except Exception:  # a payload that passed the checksum yet fails: not trusted
             return None
@@ -105,8 +104,8 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
         return
     sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
     if lineage is not None and graph is not None:
-        sections["lineage"], sections["graph"] = _encode_graph(vault, lineage, graph)
-    # a large vault's graph section is hundreds of megabytes: never joined, read back as a view
+        sections.update(_encode_graph(vault, lineage, graph))
+    # a large vault's sections are tens of megabytes each: never joined, read back one by one
     write_checked(_path(vault), _MAGIC, key, listed(list(sections), list(sections.values())))
 
 
@@ -221,14 +220,19 @@ def _context(vault) -> bytes:
         list(vault.files)))).digest()
 
 
-# The graph is pickled with each note node's and edge's data as a row of its values (see
-# `kb.graph.data_row`): loaded, each is made again as a graph built from the notes makes it,
-# a dict sharing its keys with the others (a pickled dict comes back with a table of keys
-# of its own, about 100 MB more at 50,000 notes). What the rows would copy of the notes is
-# set back from the loaded notes: a note node's frontmatter (any YAML value) is its note's
-# own dict, and a link's source line its link's own string, stored as the place of a link
-# with that line among all the notes' links in path order (the lines alone would be about
-# 100 MB more at 50,000 notes).
+# The graph is pickled without its note nodes' and edges' data (None in their place), which
+# goes as rows of values (see `kb.graph.data_row`) in marshal parts of _ROWS_PER_PART rows,
+# in the order `_holders` gives: loaded part by part, each row is made again as a graph built
+# from the notes makes it, a dict sharing its keys with the others. (A pickled dict comes
+# back with a table of keys of its own, and an unpickler holds every object it read until
+# the end: together about 200 MB more at 50,000 notes.) What a row would copy of the notes
+# is set back from the loaded notes: a note node's frontmatter (any YAML value) is its
+# note's own dict, and a link's source line its link's own string, stored as the place of a
+# link with that line among all the notes' links in path order. A note node's title, path
+# and aliases, and the note a lineage edge's statement stands in, are its note's strings.
+
+_ROWS_PER_PART = 1 << 16
+
 
 def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object]]:
     """(dict, key) of every node's and edge's data, in the order a pickled graph keeps."""
@@ -241,15 +245,18 @@ def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object]]:
                 yield keys, key
 
 
-def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[bytes, bytes]:
-    """The lineage section (marshal) and the graph section (a pickle)."""
+def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> dict:
+    """The sections of lineage (marshal), graph (a pickle) and rows (marshal, ("rows", k))."""
     import networkx
 
     from kb.graph import data_row
     from kb.lineage import to_tuples
 
     place_of = {id(link.context): k for k, link in enumerate(link for note in vault.notes for link in note.links)}
+    sections = {"lineage": marshal.dumps((to_tuples(lineage), networkx.__version__))}
     replaced = []
+    rows = []
+    parts = count()
     try:
         for holder, key in _holders(graph):
             data = holder[key]
@@ -263,37 +270,53 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> tuple[byte
                 place = place_of.get(id(row[3]))
                 if place is not None:
                     row = (*row[:3], place, *row[4:])
-            holder[key] = row
+            rows.append(row)
             replaced.append(data)
-        pickled = pickle.dumps(graph, pickle.HIGHEST_PROTOCOL)
+            holder[key] = None
+            if len(rows) == _ROWS_PER_PART:
+                sections["rows", next(parts)] = marshal.dumps(rows)
+                rows = []
+        sections["rows", next(parts)] = marshal.dumps(rows)
+        sections["graph"] = pickle.dumps(graph, pickle.HIGHEST_PROTOCOL)
     finally:
         data_of = iter(replaced)
         for holder, key in _holders(graph):
-            if type(holder[key]) is tuple:
+            if holder[key] is None:
                 holder[key] = next(data_of)
-    return marshal.dumps((to_tuples(lineage), networkx.__version__)), pickled
+    return sections
 
 
-def _decode_graph(vault, lineage_section: bytes, graph_section: BinaryIO) -> tuple[Lineage, nx.MultiDiGraph]:
+def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
     import networkx
 
     from kb.graph import from_row
     from kb.lineage import from_tuples
 
-    lineage_tuples, version = marshal.loads(lineage_section)
+    lineage_tuples, version = marshal.loads(sections["lineage"].read())
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
     lineage = from_tuples(lineage_tuples)
-    graph = pickle.load(graph_section)     # from the file as it goes, never held whole
+    graph = pickle.load(sections["graph"].stream())     # from the file as it goes, never held whole
     contexts = [link.context for note in vault.notes for link in note.links]
-    frontmatters = {note.path: note.frontmatter for note in vault.notes}
-    nodes = graph._node
-    for node, row in nodes.items():
-        if type(row) is tuple:
-            nodes[node] = from_row((*row[:5], frontmatters[row[2]], row[6]))
-    for neighbours in graph._succ.values():
-        for keys in neighbours.values():
-            for key, row in keys.items():
-                if type(row) is tuple:
-                    keys[key] = from_row(row, contexts)
+    notes = {note.path: note for note in vault.notes}
+    parts = (marshal.loads(sections["rows", k].read()) for k in count())
+    rows = iter(())
+    for holder, key in _holders(graph):
+        if holder[key] is None:
+            row = next(rows, None)
+            if row is None:
+                rows = iter(next(parts))
+                row = next(rows)
+            kind = row[0]
+            if kind == "note":      # its note's own strings, list and frontmatter
+                note = notes[row[2]]
+                holder[key] = from_row((kind, note.title, note.path, list(note.aliases), row[4], note.frontmatter,
+                                        row[6]))
+            elif kind == "lineage":
+                stated_in = notes.get(row[2])
+                holder[key] = from_row((kind, row[1], stated_in.path, *row[3:]) if stated_in is not None else row)
+            else:
+                holder[key] = from_row(row, contexts)
+    if next(rows, None) is not None:
+        raise ValueError("more rows than the graph has places for")
     return lineage, graph
