@@ -208,7 +208,7 @@ def _tables(path: str, layout: Layout, base: int, lines: list[str],
     where = None                            # id(link) -> its position in `links`
     for raw in layout.tables:
         while above < len(raw_headings) and raw_headings[above].index < raw.index:
-            section = raw_headings[above].text
+            section = intern(raw_headings[above].text)     # the heading's own text, see parse_note
             above += 1
         width = len(raw.header)
         rows = []

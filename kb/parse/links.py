@@ -53,7 +53,7 @@ def _wikilink(inner: str, label: str | None, embed: bool, line: int, context: st
             name = name[:-3].rstrip()
         parts = [p for p in (f.strip() for f in fragments) if p]
         block = parts.pop()[1:].strip() or None if parts and parts[-1].startswith("^") else None
-        heading = "#".join(parts) or None
+        heading = intern("#".join(parts)) if parts else None     # notes link to the same sections
         if not name and heading is None and block is None:
             return None
     size = None

@@ -126,7 +126,7 @@ class Table:
     make them) unpacks its cells when `header` or `rows` is first read.
     """
 
-    __slots__ = ("line", "section", "_header", "_rows", "_packed")
+    __slots__ = ("line", "section", "_header", "_rows", "_cells", "_links")
 
     def __init__(self, line: int, header: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...],
                  section: str | None = None) -> None:
@@ -134,41 +134,43 @@ class Table:
         self.section = section
         self._header = header
         self._rows = rows
-        self._packed: tuple[bytes, tuple[Link, ...]] | None = None     # (cells, the note's links)
+        self._cells: bytes | None = None        # packed, until unpacked
+        self._links: tuple[Link, ...] = ()      # the note's links, which packed cells point into
 
     @classmethod
     def packed(cls, line: int, section: str | None, cells: bytes, links: tuple[Link, ...]) -> Table:
         """A table of packed `cells` (see `pack_cells`) whose links point into `links`, the
         links of the note it stands in."""
         table = cls(line, (), (), section)
-        table._packed = (cells, links)
+        table._cells = cells
+        table._links = links
         return table
 
-    def _unpack(self, packed: tuple[bytes, tuple[Link, ...]]) -> None:
+    def _unpack(self, cells: bytes) -> None:
         # cells first, the packed form dropped last: a thread reading the table meanwhile
         # unpacks it too rather than finding it empty
-        self._header, self._rows = unpack_cells(*packed)
-        self._packed = None
+        self._header, self._rows = unpack_cells(cells, self._links)
+        self._cells = None
 
     @property
     def header(self) -> tuple[Cell, ...]:
-        packed = self._packed
-        if packed is not None:
-            self._unpack(packed)
+        cells = self._cells
+        if cells is not None:
+            self._unpack(cells)
         return self._header
 
     @property
     def rows(self) -> tuple[tuple[Cell, ...], ...]:
-        packed = self._packed
-        if packed is not None:
-            self._unpack(packed)
+        cells = self._cells
+        if cells is not None:
+            self._unpack(cells)
         return self._rows
 
     def packed_cells(self, links: tuple[Link, ...]) -> bytes:
         """The cells packed (see `pack_cells`), their links as positions in `links` (the note's)."""
-        packed = self._packed
-        if packed is not None and packed[1] is links:
-            return packed[0]                # as the parser or the cache packed them: nothing to do
+        cells = self._cells
+        if cells is not None and self._links is links:
+            return cells                    # as the parser or the cache packed them: nothing to do
         where = {id(link): k for k, link in enumerate(links)}
         rows = (self.header, *self.rows)
         linked = [(r, c, link_positions(cell.links, where))
