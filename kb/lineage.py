@@ -139,11 +139,17 @@ def to_tuples(lineage: Lineage) -> tuple:
             lineage.pairs)
 
 
-def from_tuples(encoded: tuple) -> Lineage:
-    """The lineage `to_tuples` gave."""
+def from_tuples(encoded: tuple, shared: dict[str, str] | None = None) -> Lineage:
+    """The lineage `to_tuples` gave. `shared`: strings to use for the equal ones the pairs and
+    years name (node ids and files), rather than copies of them."""
     edges, years, diagnostics, pairs = encoded
     if type(edges) is not bytes:
         raise TypeError("the statements of an encoded lineage are marshal bytes")
+    if shared is not None:
+        get = shared.get
+        pairs = [(get(before, before), get(after, after), get(file, file), *rest)
+                 for before, after, file, *rest in pairs]
+        years = {get(node, node): (year, get(file, file), *rest) for node, (year, file, *rest) in years.items()}
     return Lineage(edges, {node: StatedYear(*year) for node, year in years.items()},
                    tuple(starmap(Diagnostic, diagnostics)), tuple(pairs))
 

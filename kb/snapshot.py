@@ -160,9 +160,9 @@ def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> t
     # 100 MB at 50,000 notes beside the resolutions made of them.
     sources = array("i", [place[r.source] for r in resolutions])
     links = array("i", [link_place[id(r.link)] for r in resolutions])
-    return ([getattr(index, name) for name in _INDEX_TABLES],
-            (sources.tobytes(), links.tobytes(), *(tuple(map(attrgetter(name), resolutions)) for name in _RESOLUTION_REST)),
-            _code_fingerprint(), _context(vault), runs)
+    columns = (sources.tobytes(), links.tobytes(),
+               *(tuple(map(attrgetter(name), resolutions)) for name in _RESOLUTION_REST))
+    return [getattr(index, name) for name in _INDEX_TABLES], columns, _code_fingerprint(), _context(vault), runs
 
 
 def _columns(encoded_resolutions: tuple) -> tuple:
@@ -181,9 +181,10 @@ def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]
     index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
     paths = [note.path for note in notes]
     links = [note.links for note in notes]
-    sources, places, *rest = _columns(encoded_resolutions)
-    return index, tuple(map(Resolution, map(paths.__getitem__, sources),
-                            map(lambda n, k: links[n][k], sources, places), *rest))
+    sources, places, targets, *rest = _columns(encoded_resolutions)
+    path_of = {path: path for path in paths}       # a note's own path string, not a copy
+    return index, tuple(map(Resolution, map(paths.__getitem__, sources), map(lambda n, k: links[n][k], sources, places),
+                            map(path_of.get, targets, targets), *rest))
 
 
 def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] | None:
@@ -204,8 +205,8 @@ def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] 
         links = note.links
         if run is not None and run[0] == note.content_hash:
             start, end = run[1], run[2]
-            resolutions.extend(map(Resolution, repeat(note.path, end - start), map(links.__getitem__, places[start:end]),
-                                   *(column[start:end] for column in rest)))
+            resolutions.extend(map(Resolution, repeat(note.path, end - start),
+                                   map(links.__getitem__, places[start:end]), *(column[start:end] for column in rest)))
         else:
             resolutions.extend(resolve_link(index, link, note.path) for link in sorted(links, key=_LINE))
     return index, tuple(resolutions)
@@ -295,8 +296,11 @@ def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
     lineage_tuples, version = marshal.loads(sections["lineage"].read())
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
-    lineage = from_tuples(lineage_tuples)
     graph = pickle.load(sections["graph"].stream())     # from the file as it goes, never held whole
+    shared = {node: node for node in graph._node}
+    shared.update((note.path, note.path) for note in vault.notes)
+    lineage = from_tuples(lineage_tuples, shared)
+    del lineage_tuples, shared      # their memory serves the rows made next
     contexts = [link.context for note in vault.notes for link in note.links]
     notes = {note.path: note for note in vault.notes}
     parts = (marshal.loads(sections["rows", k].read()) for k in count())
