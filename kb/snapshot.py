@@ -231,9 +231,10 @@ def _context(vault) -> bytes:
 # note's own dict, and a link's source line its link's own string, stored as the place of a
 # link with that line among all the notes' links in path order. A note node's title, path
 # and aliases, and the note a lineage edge's statement stands in, are its note's strings.
-# Making a dict of a row takes Python about 1 µs, unpickling one a fifth of that: a graph of
-# fewer than _EDGE_ROWS_FROM edges, whose memory is no concern, keeps its edges' data in the
-# pickle (10,000 generated notes have 200,000 edges: 0.15 s less to load).
+# Making a dict of a row takes about 0.9 µs, unpickling one 0.4 µs, and finding its place
+# in the graph more: a graph of fewer than _EDGE_ROWS_FROM edges, whose memory is no
+# concern, keeps its edges' data in the pickle (10,000 generated notes have 200,000 edges:
+# 0.15 s less to load).
 
 _ROWS_PER_PART = 1 << 16
 _EDGE_ROWS_FROM = 500_000
