@@ -185,15 +185,32 @@ class _LineageData:
         self.statements = statements
 
 
+def _note_data(note, tags: list[str], year: int | None) -> dict:
+    """A note node's data: its note's own title, path, frontmatter and aliases (a list of them)."""
+    return _NoteData(note.title, note.path, list(note.aliases), tags, note.frontmatter, year).__dict__
+
+
+def _link_data(kind: str, line: int, status: str, context: str, key: str | None, label: str | None,
+               heading: str | None, block: str | None) -> dict:
+    if key is None and label is None and heading is None and block is None:
+        return _PlainLinkData(kind, line, status, context).__dict__
+    return _LinkData(kind, line, status, context, key, label, heading, block).__dict__
+
+
 _LINK_KEYS = ("kind", "line", "status", "context", "key", "label", "heading", "block")
 _ROW_KEYS = {"note": ("kind", "title", "path", "aliases", "tags", "frontmatter", "year"),
              "lineage": ("kind", "line", "file", "evidence", "statements"),
              "link": _LINK_KEYS, "embed": _LINK_KEYS}
 
 
-def data_row(data: dict) -> tuple | None:
+def data_row(data: dict, line_places: dict[int, int] | None = None) -> tuple | None:
     """A note node's or an edge's data as a row of its values, which `from_row` makes it from
-    again (a link's absent attributes None); None for data of another kind or shape."""
+    again (a link's absent attributes None); None for data of another kind or shape.
+
+    With `line_places` (the id of a link's source line -> the place of a link holding it
+    among the notes' links, in path order), the row leaves out what `from_row` given the
+    notes sets back: a note's frontmatter is None, a link's source line its place.
+    """
     keys = _ROW_KEYS.get(data.get("kind"))
     if keys is None:
         return None
@@ -204,24 +221,29 @@ def data_row(data: dict) -> tuple | None:
             return None
         if len(present) > 4 and present[4:] != tuple(k for k, v in zip(keys[4:], row[4:]) if v is not None):
             return None
-        return row
-    return tuple(data.values()) if present == keys else None
+        place = line_places.get(id(row[3])) if line_places is not None else None
+        return row if place is None else (*row[:3], place, *row[4:])
+    if present != keys:
+        return None
+    row = tuple(data.values())
+    return (*row[:5], None, row[6]) if keys[0] == "note" and line_places is not None else row
 
 
-def from_row(row: tuple, contexts: Sequence[str] = ()) -> dict:
-    """The data `data_row` gave the row of; a link's source line may be given as its place in
-    `contexts` instead."""
+def from_row(row: tuple, notes: dict[str, Any] | None = None, lines: Sequence[str] = ()) -> dict:
+    """The data `data_row` gave the row of. Given the notes (path -> note) and the source
+    lines of their links (in path order), what the row left out is theirs again, and a
+    note node's title, path and aliases and the note a lineage statement stands in are
+    their strings, not copies."""
     kind = row[0]
     if kind == "lineage":
-        return _LineageData(*row[1:]).__dict__
+        stated_in = notes.get(row[2]) if notes is not None else None
+        return _LineageData(row[1], stated_in.path if stated_in is not None else row[2], *row[3:]).__dict__
     if kind == "note":
-        return _NoteData(*row[1:]).__dict__
+        return _note_data(notes[row[2]], row[4], row[6]) if notes is not None else _NoteData(*row[1:]).__dict__
     context = row[3]
     if type(context) is int:
-        context = contexts[context]
-    if row[4] is None and row[5] is None and row[6] is None and row[7] is None:
-        return _PlainLinkData(kind, row[1], row[2], context).__dict__
-    return _LinkData(kind, row[1], row[2], context, *row[4:]).__dict__
+        context = lines[context]
+    return _link_data(kind, row[1], row[2], context, *row[4:])
 
 
 def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiGraph, dict[str, str]]:
@@ -234,8 +256,7 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
         node = ids[note.path]
         G._succ[node] = {}
         G._pred[node] = {}
-        tags = sorted({tag.name for tag in note.tags})
-        G._node[node] = _NoteData(note.title, note.path, list(note.aliases), tags, note.frontmatter, None).__dict__
+        G._node[node] = _note_data(note, sorted({tag.name for tag in note.tags}), None)
     missing: dict[str, str] = {}
     files = set(vault.files)
 
@@ -256,13 +277,8 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
                     target = node_id(path)
                     if path in files and target not in G:
                         G.add_node(target, kind="file", title=posixpath.basename(path), path=path)
-            kind = "embed" if link.embed else "link"
-            if link.key is None and link.label is None and link.heading is None and link.block is None:
-                data = _PlainLinkData(kind, link.line, status, link.context).__dict__
-            else:
-                data = _LinkData(kind, link.line, status, link.context, link.key, link.label, link.heading,
-                                 link.block).__dict__
-            yield ids[r.source], target, data
+            yield ids[r.source], target, _link_data("embed" if link.embed else "link", link.line, status,
+                                                    link.context, link.key, link.label, link.heading, link.block)
     add_edges(G, link_edges())
     return G, missing
 

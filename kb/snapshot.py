@@ -226,11 +226,10 @@ def _context(vault) -> bytes:
 # in the order `_holders` gives: loaded part by part, each row is made again as a graph built
 # from the notes makes it, a dict sharing its keys with the others. (A pickled dict comes
 # back with a table of keys of its own, and an unpickler holds every object it read until
-# the end: together about 200 MB more at 50,000 notes.) What a row would copy of the notes
-# is set back from the loaded notes: a note node's frontmatter (any YAML value) is its
-# note's own dict, and a link's source line its link's own string, stored as the place of a
-# link with that line among all the notes' links in path order. A note node's title, path
-# and aliases, and the note a lineage edge's statement stands in, are its note's strings.
+# the end: together about 200 MB more at 50,000 notes.) A row leaves out what the notes
+# hold, and `from_row` given the loaded notes sets it back: a note node's frontmatter (any
+# YAML value) is its note's own dict, and a link's source line its link's own string,
+# stored as the place of a link with that line among all the notes' links in path order.
 # Making a dict of a row takes about 0.9 µs, unpickling one 0.4 µs, and finding its place
 # in the graph more: a graph of fewer than _EDGE_ROWS_FROM edges, whose memory is no
 # concern, keeps its edges' data in the pickle (10,000 generated notes have 200,000 edges:
@@ -258,7 +257,7 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> dict:
     from kb.graph import data_row
     from kb.lineage import to_tuples
 
-    place_of = {id(link.context): k for k, link in enumerate(link for note in vault.notes for link in note.links)}
+    line_places = {id(link.context): k for k, link in enumerate(link for note in vault.notes for link in note.links)}
     sections = {}
     holders = _holders(graph)
     if graph.number_of_edges() < _EDGE_ROWS_FROM:
@@ -269,16 +268,9 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> dict:
     try:
         for holder, key in holders:
             data = holder[key]
-            row = data_row(data)
+            row = data_row(data, line_places)
             if row is None:
                 continue
-            kind = row[0]
-            if kind == "note":
-                row = (*row[:5], None, row[6])
-            elif kind != "lineage":
-                place = place_of.get(id(row[3]))
-                if place is not None:
-                    row = (*row[:3], place, *row[4:])
             rows.append(row)
             replaced.append(data)
             holder[key] = None
@@ -310,7 +302,7 @@ def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
     shared.update((note.path, note.path) for note in vault.notes)
     lineage = from_tuples(lineage_tuples, shared)
     del lineage_tuples, shared      # their memory serves the rows made next
-    contexts = [link.context for note in vault.notes for link in note.links]
+    lines = [link.context for note in vault.notes for link in note.links]
     notes = {note.path: note for note in vault.notes}
     parts = (marshal.loads(sections["rows", k].read()) for k in count())
     rows = iter(())
@@ -323,15 +315,7 @@ def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
         if row is None:
             rows = iter(next(parts))
             row = next(rows)
-        kind = row[0]
-        if kind == "note":      # its note's own strings, list and frontmatter
-            note = notes[row[2]]
-            holder[key] = from_row((kind, note.title, note.path, list(note.aliases), row[4], note.frontmatter, row[6]))
-        elif kind == "lineage":
-            stated_in = notes.get(row[2])
-            holder[key] = from_row((kind, row[1], stated_in.path, *row[3:]) if stated_in is not None else row)
-        else:
-            holder[key] = from_row(row, contexts)
+        holder[key] = from_row(row, notes, lines)
     if next(rows, None) is not None:
         raise ValueError("more rows than the graph has places for")
     return lineage, graph
