@@ -74,11 +74,23 @@ def code_digest(*sources: str, registry: bool = False) -> bytes:
 _DIGEST_SIZE = 32
 
 
+def _header(data: bytes, magic: bytes) -> tuple[bytes, bytes] | None:
+    """(key, sha256 of the payload) from the start of a file `write_checked` wrote, or None
+    when it is not one of this kind (`magic`). The payload starts at `_header_size(magic)`."""
+    size = _header_size(magic)
+    if len(data) < size or not data.startswith(magic):
+        return None
+    return data[len(magic):size - _DIGEST_SIZE], data[size - _DIGEST_SIZE:size]
+
+
+def _header_size(magic: bytes) -> int:
+    return len(magic) + 2 * _DIGEST_SIZE
+
+
 def read_checked(path: Path, magic: bytes, key: bytes | None = None) -> tuple[bytes, memoryview] | None:
     """(key, payload) of a file `write_checked` wrote, or None when it is missing, unreadable,
     of another kind (`magic`), damaged (its sha256), or, when `key` is given, written under
     another key."""
-    header = len(magic) + 2 * _DIGEST_SIZE
     try:
         # Read whole in one go: a file replaced meanwhile (by an atomic rename) is never
         # mixed with this one.
@@ -86,15 +98,13 @@ def read_checked(path: Path, magic: bytes, key: bytes | None = None) -> tuple[by
             data = handle.read()
     except OSError:
         return None
-    if len(data) < header or not data.startswith(magic):
+    header = _header(data, magic)
+    if header is None or (key is not None and header[0] != key):
         return None
-    stored = data[len(magic):header - _DIGEST_SIZE]
-    if key is not None and stored != key:
+    payload = memoryview(data)[_header_size(magic):]
+    if hashlib.sha256(payload).digest() != header[1]:
         return None
-    payload = memoryview(data)[header:]
-    if hashlib.sha256(payload).digest() != data[header - _DIGEST_SIZE:header]:
-        return None
-    return stored, payload
+    return header[0], payload
 
 
 class Part(NamedTuple):
@@ -139,14 +149,14 @@ def open_parts(path: Path, magic: bytes) -> OpenParts | None:
     listing cannot be read. The sha256 is checked as the file is read in blocks; the parts
     are read afterwards from the same open file, so a file replaced meanwhile (by an atomic
     rename) is never mixed with this one. Close it (a `with` block) when done."""
-    header = len(magic) + 2 * _DIGEST_SIZE
+    payload_at = _header_size(magic)
     try:
         handle = open(path, "rb")
     except OSError:
         return None
     try:
-        head = handle.read(header)
-        if len(head) < header or not head.startswith(magic):
+        header = _header(handle.read(payload_at), magic)
+        if header is None:
             raise ValueError("not a checked file")
         digest = hashlib.sha256()
         block = bytearray(1 << 20)
@@ -156,16 +166,16 @@ def open_parts(path: Path, magic: bytes) -> OpenParts | None:
         while size:
             digest.update(view[:size])
             size = handle.readinto(block)
-        if digest.digest() != head[header - _DIGEST_SIZE:header]:
+        if digest.digest() != header[1]:
             raise ValueError("damaged")
         listing_size = int.from_bytes(first[:8], "little")
         listing = first[8:8 + listing_size]
         if len(listing) < listing_size:
-            handle.seek(header + 8)
+            handle.seek(payload_at + 8)
             listing = handle.read(listing_size)
-        body = header + 8 + listing_size
+        body = payload_at + 8 + listing_size
         parts = {label: Part(handle, body + start, end - start) for label, start, end in marshal.loads(listing)}
-        return OpenParts(head[len(magic):header - _DIGEST_SIZE], parts, handle)
+        return OpenParts(header[0], parts, handle)
     except Exception:   # unreadable, damaged, or a listing that passed the checksum yet fails
         handle.close()
         return None
