@@ -341,11 +341,19 @@ def _read_encoded(base: str, share: Share, shared: dict, beside: tuple[Beside, t
     """In the child: its share's outcomes, encoded; also kept in `shared`, which the child's
     `_go_on` reads next, with the share's extracts for `beside` (taken now, as this process
     takes its own before it hands its half over: the two then finish their shares together)."""
-    outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
-    shared["mine"] = [_encoded_outcome(outcome) for outcome in outcomes]
-    if beside is not None:
-        shared["extracts"] = _extracts(beside[0].extract, share, outcomes)
-    return marshal.dumps(shared["mine"])
+    # Note by note, each dropped once encoded and extracted: the next one is built in the
+    # memory it leaves, still in the processor's cache, rather than in memory new to the process.
+    extract = beside[0].extract if beside is not None else None
+    encoded, extracts = [], []
+    for place, rel, _, entry in share:
+        outcome = _read_one(base, rel, entry)
+        encoded.append(_encoded_outcome(outcome))
+        if extract is not None and not isinstance(outcome, Diagnostic):
+            extracts.append((place, extract(outcome[0])))
+    shared["mine"] = encoded
+    if extract is not None:
+        shared["extracts"] = extracts
+    return marshal.dumps(encoded)
 
 
 def _extracts(extract: Callable[[ParsedNote], Any], share: Share, outcomes: list) -> list[tuple[int, Any]]:
