@@ -73,10 +73,11 @@ def load(vault, *, graph: bool = True) -> Stages | None:
     of other notes is unchanged (see `_context`): unchanged notes' links are
     taken from it, changed notes' links resolved again.
     """
-    key = _key(vault)
-    checked = open_parts(_path(vault), _MAGIC) if key is not None else None
+    # the file first: with none (a first run), the digest of every note is not worth taking
+    checked = open_parts(_path(vault), _MAGIC) if _keyed(vault) else None
     if checked is None:
         return None
+    key = _key(vault)
     with checked:
         try:
             sections = checked.parts
@@ -116,13 +117,18 @@ def _path(vault) -> Path:
 def _key(vault) -> bytes | None:
     """Digest of the notes' bytes, the other files, kb's code and the registry's names;
     None for a vault not read from disk through the parse cache."""
-    if not getattr(vault, "use_cache", False) or not all(note.content_hash for note in vault.notes):
+    if not _keyed(vault):
         return None
     digest = hashlib.sha256(_code_fingerprint())
     digest.update(marshal.dumps([(note.path, note.content_hash) for note in vault.notes]))
     digest.update(marshal.dumps(list(vault.files)))
     digest.update(marshal.dumps([str(d) for d in vault.diagnostics]))
     return digest.digest()
+
+
+def _keyed(vault) -> bool:
+    """Whether the vault was read from disk through the parse cache, every note's bytes hashed."""
+    return getattr(vault, "use_cache", False) and all(note.content_hash for note in vault.notes)
 
 
 def _code_fingerprint() -> bytes:
