@@ -53,6 +53,7 @@ _ARCHITECTURE_HEADERS = ("architecture", "architectures", "model", "models", "ne
                          "name")
 _PREDECESSOR_KEYS = ("predecessor", "predecessors")
 _SUCCESSOR_KEYS = ("successor", "successors")
+_TARGET = attrgetter("target")
 
 
 @dataclass(slots=True)  # read-only; not frozen, see kb.parse.note
@@ -181,7 +182,7 @@ def statements_of(note: ParsedNote) -> tuple:
     path = note.path
     links = note.links
     tables = [table.packed_cells(links) for table in note.tables]
-    targets = tuple(link.target for link in links) if tables else ()
+    targets = tuple(map(_TARGET, links)) if tables else ()
     front = []
     related = []
     roles: dict[str, str | None] = {}      # links on one line share its context string
