@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 
 def write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
@@ -17,9 +17,15 @@ def write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     write_parts(path, (data,), exclusive=exclusive)
 
 
-def write_parts(path: Path, parts: Iterable[bytes | memoryview], *, exclusive: bool = False) -> None:
+def write_parts(path: Path, parts: Iterable[bytes | memoryview], *, exclusive: bool = False,
+                start: Callable[[], bytes] | None = None) -> None:
     """`write_bytes` of the parts end to end, without joining them in memory first (a cache
-    of a large vault is hundreds of megabytes)."""
+    of a large vault is hundreds of megabytes): `parts` may make each as it is written.
+
+    `start`, called once every part is written, gives the bytes that then replace the
+    file's first bytes: a header that depends on all that follows, such as a checksum
+    (the parts begin with room for it).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -27,6 +33,10 @@ def write_parts(path: Path, parts: Iterable[bytes | memoryview], *, exclusive: b
         with os.fdopen(fd, "wb") as handle:
             for part in parts:
                 handle.write(part)
+                del part        # before the next part is made: a generator's parts are never held two at once
+            if start is not None:
+                handle.seek(0)
+                handle.write(start())
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:

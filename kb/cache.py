@@ -6,9 +6,10 @@ validated when read; a corrupt or stale entry is rebuilt, never trusted. The
 per-vault caches (parse cache, graph snapshot, claims) share one checked file
 format: a magic line, a key (what must match for the file to be reused), the
 sha256 of the payload, the payload. A payload of many parts (each note of the
-parse cache, each section of the snapshot) is a listing of where each part lies
-followed by the parts end to end (`listed`, `read_listing`): written without
-joining them, read back as views of the file.
+parse cache, each section of the snapshot) is the parts end to end, then a
+listing of where each lies, then the listing's size (`listed`, `read_listing`):
+written as they are made, never all held at once, and read back as views of the
+file.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import pickle
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
 
 
 def cache_dir(kind: str) -> Path:
@@ -146,9 +147,10 @@ def open_parts(path: Path, magic: bytes) -> OpenParts | None:
     `read_listing(read_checked(path, magic)[1])`, but each part read only when asked for and
     the file never held whole: a large vault's snapshot is hundreds of megabytes, held
     beside what is decoded from it. None when `read_checked` would give None, or the
-    listing cannot be read. The sha256 is checked as the file is read in blocks; the parts
-    are read afterwards from the same open file, so a file replaced meanwhile (by an atomic
-    rename) is never mixed with this one. Close it (a `with` block) when done."""
+    listing cannot be read. The sha256 is checked as the file is read in blocks; the
+    listing and the parts are read afterwards from the same open file, so a file replaced
+    meanwhile (by an atomic rename) is never mixed with this one. Close it (a `with`
+    block) when done."""
     payload_at = _header_size(magic)
     try:
         handle = open(path, "rb")
@@ -162,56 +164,83 @@ def open_parts(path: Path, magic: bytes) -> OpenParts | None:
         block = bytearray(1 << 20)
         view = memoryview(block)
         size = handle.readinto(block)
-        first = bytes(view[:size])      # the start of the payload: the listing's size and, mostly, the listing
         while size:
             digest.update(view[:size])
             size = handle.readinto(block)
         if digest.digest() != header[1]:
             raise ValueError("damaged")
-        listing_size = int.from_bytes(first[:8], "little")
-        listing = first[8:8 + listing_size]
-        if len(listing) < listing_size:
-            handle.seek(payload_at + 8)
-            listing = handle.read(listing_size)
-        body = payload_at + 8 + listing_size
-        parts = {label: Part(handle, body + start, end - start) for label, start, end in marshal.loads(listing)}
+        end = handle.tell()
+        listing_at = end - 8 - _listing_size(_read_at(handle, end - 8, 8), end - 8 - payload_at)
+        listing = marshal.loads(_read_at(handle, listing_at, end - 8 - listing_at))
+        parts = {label: Part(handle, payload_at + start, stop - start) for label, start, stop in listing}
         return OpenParts(header[0], parts, handle)
     except Exception:   # unreadable, damaged, or a listing that passed the checksum yet fails
         handle.close()
         return None
 
 
-def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | list) -> None:
-    """Write `payload` (bytes, or a list of parts that make it end to end, never joined in
-    memory) atomically after `magic`, `key` and its sha256; a cache that cannot be written
-    only costs time on the next run, so a failure is not an error."""
+def _read_at(handle: BinaryIO, start: int, size: int) -> bytes:
+    handle.seek(start)
+    data = handle.read(size)
+    if len(data) != size:
+        raise ValueError("the file ends early")
+    return data
+
+
+def _listing_size(trailer: bytes | memoryview, room: int) -> int:
+    """The listing's size from the payload's last 8 bytes; `room` is what precedes them."""
+    size = int.from_bytes(trailer, "little")
+    if size > room:
+        raise ValueError("a listing larger than the payload")
+    return size
+
+
+def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | Iterable[bytes]) -> None:
+    """Write `payload` (bytes, or parts that make it end to end, never joined in memory, such
+    as `listed` makes as they are written) atomically after `magic`, `key` and its sha256; a
+    cache that cannot be written only costs time on the next run, so a failure is not an
+    error."""
     from kb import atomic
 
-    parts = payload if isinstance(payload, list) else [payload]
+    parts = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
     digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
+
+    def hashed() -> Iterator[bytes]:
+        yield bytes(_header_size(magic))        # room for the header, written once the sha256 is known
+        for part in parts:
+            digest.update(part)
+            yield part
+            del part        # see `atomic.write_parts`
     try:
-        atomic.write_parts(path, [magic, key, digest.digest(), *parts])
+        atomic.write_parts(path, hashed(), start=lambda: magic + key + digest.digest())
     except OSError:
         pass
 
 
-def listed(labels: list, parts: list) -> list:
-    """A payload for `write_checked`: a listing of each part's label (any marshal value) and
-    where the part lies, then the parts end to end, never joined in memory."""
+def listed(sections: Iterable[tuple[Any, bytes | memoryview | list[bytes]]]) -> Iterator[bytes | memoryview]:
+    """A payload for `write_checked` of (label, part) sections, label any marshal value, a part
+    bytes or a list of pieces that make it end to end: each part in turn, then a listing of
+    each part's label and where it lies, then the listing's size (8 bytes). Made as it is
+    written: sections made one by one (a generator) are never all held at once."""
     listing = []
     offset = 0
-    for label, part in zip(labels, parts):
-        listing.append((label, offset, offset + len(part)))
-        offset += len(part)
-    header = marshal.dumps(listing)
-    return [len(header).to_bytes(8, "little"), header, *parts]
+    for label, part in sections:
+        pieces = part if isinstance(part, list) else (part,)
+        size = sum(map(len, pieces))
+        listing.append((label, offset, offset + size))
+        offset += size
+        yield from pieces
+        del part, pieces    # see `atomic.write_parts`
+    tail = marshal.dumps(listing)
+    yield tail
+    yield len(tail).to_bytes(8, "little")
 
 
 def read_listing(payload: memoryview) -> list[tuple[Any, memoryview]]:
     """(label, part) for each part of a payload `listed` made, each part a view of the payload;
     raises on a payload that is not one."""
-    size = int.from_bytes(payload[:8], "little")
-    body = payload[8 + size:]
-    return [(label, body[start:end]) for label, start, end in marshal.loads(payload[8:8 + size])]
+    end = len(payload) - 8
+    if end < 0:
+        raise ValueError("no listing")
+    listing_at = end - _listing_size(payload[end:], end)
+    return [(label, payload[start:stop]) for label, start, stop in marshal.loads(payload[listing_at:end])]

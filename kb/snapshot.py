@@ -7,12 +7,12 @@ snapshot instead of recomputing them: on a 10,000-note vault resolving,
 inferring the lineage and building the graph take about 1.7 s, loading them
 about 0.4 s.
 
-The snapshot has three sections: the links (index and resolutions), which is
-all `kb check` needs and reads, the lineage and the graph; a run that made
-only the links writes only the first. The links section also serves a
-vault changed since, as long as nothing a link's resolution reads of other
-notes changed (names, aliases, headings, block ids, other files): only the
-changed notes' links are resolved again.
+The snapshot has three sections, each written in parts as they are made: the
+links (index and resolutions), which is all `kb check` needs and reads, the
+lineage and the graph; a run that made only the links writes only the first.
+The links section also serves a vault changed since, as long as nothing a
+link's resolution reads of other notes changed (names, aliases, headings,
+block ids, other files): only the changed notes' links are resolved again.
 
 A snapshot is written only by a run whose notes all came from the parse
 cache (`Vault.parsed == 0`), that is a vault unchanged since the run before:
@@ -35,10 +35,10 @@ import marshal
 import pickle
 from array import array
 from dataclasses import dataclass, fields
-from itertools import count, islice, repeat
+from itertools import chain, count, islice, repeat
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from kb.cache import code_digest, listed, open_parts, vault_file, write_checked
 from kb.resolve import Index, Resolution
@@ -48,7 +48,7 @@ if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs
 
     from kb.lineage import Lineage
 
-_MAGIC = b"kb-graph-snapshot 5\n"
+_MAGIC = b"kb-graph-snapshot 6\n"
 _SOURCES = ("vault.py", "resolve.py", "lineage.py", "graph.py", "snapshot.py", "diagnostics.py",
             "parse", "models/registry.py", "models/catalog.py")
 
@@ -81,7 +81,7 @@ def load(vault, *, graph: bool = True) -> Stages | None:
     with checked:
         try:
             sections = checked.parts
-            links = marshal.loads(sections["links"].read())
+            links = _read_links(sections)
             if checked.key != key:
                 found = _reuse_links(vault, links)
                 return Stages(*found) if found is not None else None
@@ -103,11 +103,20 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
     key = _key(vault)
     if key is None:
         return
-    sections = {"links": marshal.dumps(_encode_links(vault, index, resolutions))}
+    # A large vault's sections are tens of megabytes each: each is written as soon as it is
+    # made, then dropped (held together, at 50,000 notes they and what made them raised the
+    # peak memory by about 150 MB), and read back one by one.
+    sections = _encode_links(vault, index, resolutions)
+    graph_sections = None
     if lineage is not None and graph is not None:
-        sections.update(_encode_graph(vault, lineage, graph))
-    # a large vault's sections are tens of megabytes each: never joined, read back one by one
-    write_checked(_path(vault), _MAGIC, key, listed(list(sections), list(sections.values())))
+        # the graph first: its pickle's transient peak comes before the others' leftovers
+        graph_sections = _encode_graph(vault, lineage, graph)
+        sections = chain(graph_sections, sections)
+    try:
+        write_checked(_path(vault), _MAGIC, key, listed(sections))
+    finally:
+        if graph_sections is not None:
+            graph_sections.close()      # the graph as it was, had the write stopped half-way
 
 
 def _path(vault) -> Path:
@@ -148,27 +157,40 @@ _LINE = attrgetter("line")
 _INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
 
-def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> tuple:
+def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> Iterator[tuple[object, bytes]]:
+    """The links' sections, each made once the one before is written (see `save`): the
+    index's tables, the resolutions column by column, and what `_reuse_links` checks."""
+    yield "index", marshal.dumps([getattr(index, name) for name in _INDEX_TABLES])
     place = {note.path: k for k, note in enumerate(vault.notes)}
-    link_place: dict[int, int] = {}
-    for note in vault.notes:
-        link_place.update((id(link), k) for k, link in enumerate(note.links))
     # Resolutions come note by note (see resolve_vault): each note's run, for _reuse_links.
     runs = []
+    # The resolutions as columns: each note's place and its link's place as arrays of ints,
+    # the other fields a tuple each. Read back, a tuple per resolution would hold about
+    # 100 MB at 50,000 notes beside the resolutions made of them.
+    sources, links = array("i"), array("i")
     start = 0
     for k in range(1, len(resolutions) + 1):
         if k == len(resolutions) or resolutions[k].source != resolutions[start].source:
             note = vault.note(resolutions[start].source)
             runs.append((note.path, note.content_hash, start, k))
+            link_place = {id(link): n for n, link in enumerate(note.links)}
+            sources.extend(repeat(place[note.path], k - start))
+            links.extend(link_place[id(r.link)] for r in resolutions[start:k])
             start = k
-    # The resolutions as columns: each note's place and its link's place as arrays of ints,
-    # the other fields a tuple each. Read back, a tuple per resolution would hold about
-    # 100 MB at 50,000 notes beside the resolutions made of them.
-    sources = array("i", [place[r.source] for r in resolutions])
-    links = array("i", [link_place[id(r.link)] for r in resolutions])
-    columns = (sources.tobytes(), links.tobytes(),
-               *(tuple(map(attrgetter(name), resolutions)) for name in _RESOLUTION_REST))
-    return [getattr(index, name) for name in _INDEX_TABLES], columns, _code_fingerprint(), _context(vault), runs
+    yield ("resolutions", 0), sources.tobytes()
+    yield ("resolutions", 1), links.tobytes()
+    del sources, links
+    for n, name in enumerate(_RESOLUTION_REST, 2):
+        yield ("resolutions", n), marshal.dumps(tuple(map(attrgetter(name), resolutions)))
+    yield "links", marshal.dumps((_code_fingerprint(), _context(vault), runs))
+
+
+def _read_links(sections: dict) -> tuple:
+    """The links' sections `_encode_links` wrote: (index tables, resolution columns, code
+    fingerprint, context, runs)."""
+    columns = [sections["resolutions", 0].read(), sections["resolutions", 1].read()]
+    columns += (marshal.loads(sections["resolutions", n].read()) for n in range(2, 2 + len(_RESOLUTION_REST)))
+    return (marshal.loads(sections["index"].read()), tuple(columns), *marshal.loads(sections["links"].read()))
 
 
 def _columns(encoded_resolutions: tuple) -> tuple:
@@ -221,10 +243,12 @@ def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] 
 def _context(vault) -> bytes:
     """Everything resolving a link reads besides the note it is written in: every note's
     path, aliases, headings and block ids, and the vault's other files."""
-    return hashlib.sha256(marshal.dumps((
-        [(note.path, list(note.aliases), [(h.level, h.text, h.anchor) for h in note.headings], list(note.blocks))
-         for note in vault.notes],
-        list(vault.files)))).digest()
+    digest = hashlib.sha256()
+    for note in vault.notes:       # note by note: the whole vault's would be tens of megabytes at once
+        digest.update(marshal.dumps((note.path, list(note.aliases),
+                                     [(h.level, h.text, h.anchor) for h in note.headings], list(note.blocks))))
+    digest.update(marshal.dumps(list(vault.files)))
+    return digest.digest()
 
 
 # The graph is pickled without its note nodes' and edges' data (None in their place), which
@@ -241,57 +265,90 @@ def _context(vault) -> bytes:
 # concern, keeps its edges' data in the pickle (10,000 generated notes have 200,000 edges:
 # 0.15 s less to load).
 
-_ROWS_PER_PART = 1 << 16
+_ROWS_PER_PART = 1 << 14
 _EDGE_ROWS_FROM = 500_000
 
 
-def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object]]:
-    """(dict, key) of every node's and edge's data, in the order a pickled graph keeps."""
+def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object, object]]:
+    """(dict, key, source node or None) of every node's and edge's data, in the order a
+    pickled graph keeps: the nodes' (no source), then each node's out-edges'."""
     nodes = graph._node
     for node in nodes:
-        yield nodes, node
-    for neighbours in graph._succ.values():
+        yield nodes, node, None
+    for source, neighbours in graph._succ.items():
         for keys in neighbours.values():
             for key in keys:
-                yield keys, key
+                yield keys, key, source
 
 
-def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> dict:
-    """The sections of lineage (marshal), graph (a pickle) and rows (marshal, ("rows", k))."""
+def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[tuple[object, bytes]]:
+    """The sections of rows (marshal, ("rows", k)), graph (a pickle) and lineage (marshal),
+    each made once the one before is written (see `save`)."""
     import networkx
 
     from kb.graph import data_row
     from kb.lineage import to_tuples
+    from kb.resolve import node_id
 
-    line_places = {id(link.context): k for k, link in enumerate(link for note in vault.notes for link in note.links)}
-    sections = {}
+    # A link's line is stored as the place of a link with that line among all the notes'
+    # links: the places of one note's links at a time (a table of every link's line held
+    # about 50 MB at 50,000 notes); the note's node is the source of its links' edges.
+    first_link: dict[str, tuple[int, object]] = {}
+    count_so_far = 0
+    for note in vault.notes:
+        first_link[node_id(note.path)] = (count_so_far, note)
+        count_so_far += len(note.links)
+    no_lines: dict[int, int] = {}
+
+    def line_places(source) -> dict[int, int]:
+        found = first_link.get(source)
+        if found is None:
+            return no_lines
+        offset, note = found
+        return {id(link.context): offset + k for k, link in enumerate(note.links)}
+
     holders = _holders(graph)
     if graph.number_of_edges() < _EDGE_ROWS_FROM:
         holders = islice(holders, len(graph._node))     # the nodes come first
     replaced = []
     rows = []
     parts = count()
+    places, places_of = no_lines, None
     try:
-        for holder, key in holders:
+        for holder, key, source in holders:
+            if source is not places_of:
+                places, places_of = line_places(source), source
             data = holder[key]
-            row = data_row(data, line_places)
+            row = data_row(data, places)
             if row is None:
                 continue
             rows.append(row)
             replaced.append(data)
             holder[key] = None
             if len(rows) == _ROWS_PER_PART:
-                sections["rows", next(parts)] = marshal.dumps(rows)
+                yield ("rows", next(parts)), marshal.dumps(rows)
                 rows = []
-        sections["rows", next(parts)] = marshal.dumps(rows)
-        sections["graph"] = pickle.dumps(graph, pickle.HIGHEST_PROTOCOL)
-        sections["lineage"] = marshal.dumps((to_tuples(lineage), networkx.__version__, len(replaced)))
-    finally:
+        yield ("rows", next(parts)), marshal.dumps(rows)
+        del rows, places
+        # pickled in frames of about 64 KB, not into one buffer grown by copying
+        frames: list[bytes] = []
+        pickle.Pickler(_Frames(frames.append), pickle.HIGHEST_PROTOCOL).dump(graph)
+        yield "graph", frames
+        del frames
+        statements, *rest = to_tuples(lineage)
+        yield "statements", statements      # marshal bytes already: not copied into the lineage's
+        yield "lineage", marshal.dumps((rest, networkx.__version__, len(replaced)))
+    finally:    # the graph as it was, whether written or not
         data_of = iter(replaced)
-        for holder, key in _holders(graph):
+        for holder, key, _ in _holders(graph):
             if holder[key] is None:
                 holder[key] = next(data_of)
-    return sections
+
+
+class _Frames(NamedTuple):
+    """A file for a pickler that keeps what it writes, frame by frame."""
+
+    write: Callable[[bytes], object]
 
 
 def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
@@ -300,23 +357,24 @@ def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
     from kb.graph import from_row
     from kb.lineage import from_tuples
 
-    lineage_tuples, version, row_count = marshal.loads(sections["lineage"].read())
+    rest, version, row_count = marshal.loads(sections["lineage"].read())
+    lineage_tuples = (sections["statements"].read(), *rest)
     if version != networkx.__version__:     # a graph pickled by another networkx
         raise ValueError(f"graph written by networkx {version}")
     graph = pickle.load(sections["graph"].stream())     # from the file as it goes, never held whole
     shared = {node: node for node in graph._node}
     shared.update((note.path, note.path) for note in vault.notes)
     lineage = from_tuples(lineage_tuples, shared)
-    del lineage_tuples, shared      # their memory serves the rows made next
+    del lineage_tuples, rest, shared        # their memory serves the rows made next
     lines = [link.context for note in vault.notes for link in note.links]
     notes = {note.path: note for note in vault.notes}
     parts = (marshal.loads(sections["rows", k].read()) for k in count())
     rows = iter(())
     holders = _holders(graph)
     for _ in range(row_count):      # once all are made, the rest (a small graph's edges) hold their data
-        holder, key = next(holders)
+        holder, key, _ = next(holders)
         while holder[key] is not None:
-            holder, key = next(holders)
+            holder, key, _ = next(holders)
         row = next(rows, None)
         if row is None:
             rows = iter(next(parts))

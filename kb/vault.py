@@ -50,7 +50,7 @@ from kb.errors import KbError
 from kb.parse import note as parsed
 from kb.parse.note import ParsedNote
 
-_MAGIC = b"kb-parse-cache 5\n"
+_MAGIC = b"kb-parse-cache 6\n"
 # A file changed less than this before it was read is read again next time (see above).
 _RACY_NS = 3_000_000_000
 
@@ -427,13 +427,11 @@ def _read_cache(path: Path) -> dict[str, tuple[str, tuple | None, memoryview]]:
 
 
 def _write_cache(path: Path, kept: list[tuple[list, ParsedNote]]) -> None:
-    """Write ([path, sha256, stat key, encoding or None], note) pairs: a listing, then the notes'
-    encodings end to end (a note without one is encoded here)."""
-    labels, encodings = [], []
-    for (rel, content_hash, stat_key, encoding), note in kept:
-        labels.append((rel, content_hash, stat_key))
-        encodings.append(encoding if encoding is not None else _encode(note))
-    write_checked(path, _MAGIC, _fingerprint(), listed(labels, encodings))
+    """Write ([path, sha256, stat key, encoding or None], note) pairs: the notes' encodings
+    end to end, labelled with the rest (a note without one is encoded as it is written)."""
+    sections = (((rel, content_hash, stat_key), encoding if encoding is not None else _encode(note))
+                for (rel, content_hash, stat_key, encoding), note in kept)
+    write_checked(path, _MAGIC, _fingerprint(), listed(sections))
 
 
 # --- the cache's encoding ------------------------------------------------------------------

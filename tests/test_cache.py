@@ -13,7 +13,7 @@ KEY = bytes(range(32))
 
 
 def write(path, parts: dict) -> None:
-    write_checked(path, MAGIC, KEY, listed(list(parts), list(parts.values())))
+    write_checked(path, MAGIC, KEY, listed(parts.items()))
 
 
 def test_open_parts_reads_each_part_as_read_checked_does(tmp_path):
@@ -62,3 +62,49 @@ def test_a_file_replaced_once_opened_is_never_mixed_in(tmp_path):
         assert [part.read() for part in opened.parts.values()] == [b"old links", b"old graph"]
     with open_parts(path, MAGIC) as opened:
         assert opened.parts["graph"].read() == b"new graph!"
+
+
+class Piece(bytearray):
+    """A part that can say whether it is still held (bytes cannot be weakly referenced)."""
+
+
+def test_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
+    import weakref
+
+    made = []
+
+    def make(k: int) -> Piece:
+        # by the time a part is made, every part made before it has been written and let go
+        assert all(ref() is None for ref in made)
+        piece = Piece(b"%d" % k * 1000)
+        made.append(weakref.ref(piece))
+        return piece
+
+    def sections():
+        for k in range(5):
+            yield ("part", k), make(k)
+
+    path = tmp_path / "file"
+    write_checked(path, MAGIC, KEY, listed(sections()))
+    with open_parts(path, MAGIC) as opened:
+        assert [part.read() for part in opened.parts.values()] == [b"%d" % k * 1000 for k in range(5)]
+
+
+def test_a_part_may_come_in_pieces(tmp_path):
+    path = tmp_path / "file"
+    write_checked(path, MAGIC, KEY, listed([("graph", [b"abc", b"", b"defg"]), ("links", b"L")]))
+    assert {label: bytes(part) for label, part in read_listing(read_checked(path, MAGIC)[1])} == \
+        {"graph": b"abcdefg", "links": b"L"}
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path):
+    path = tmp_path / "file"
+    write(path, {"links": b"old"})
+
+    def sections():
+        yield "links", b"new"
+        raise OSError(28, "No space left on device")
+
+    write_checked(path, MAGIC, KEY, listed(sections()))     # a cache not written costs time only
+    assert read_listing(read_checked(path, MAGIC)[1])[0][1] == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]     # no temporary file left

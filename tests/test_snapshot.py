@@ -42,8 +42,9 @@ def same_stages(a, b) -> None:
 @pytest.mark.parametrize("edge_rows", [False, True], ids=["edges-pickled", "edges-as-rows"])
 @pytest.mark.parametrize("root", [REPO / "notes", REPO / "tests" / "vaults" / "lineage"], ids=lambda p: p.name)
 def test_unchanged_vault_is_served_from_the_snapshot_equal_to_the_stages(root, cache, computed, edge_rows, monkeypatch):
-    if edge_rows:       # as for a large vault's graph
+    if edge_rows:       # as for a large vault's graph, its rows in several parts
         monkeypatch.setattr(kb.snapshot, "_EDGE_ROWS_FROM", 0)
+        monkeypatch.setattr(kb.snapshot, "_ROWS_PER_PART", 7)
     fresh = vault_graph(load_vault(root, use_cache=False))
     vault_graph(load_vault(root))              # notes parsed: no snapshot yet
     assert not list(cache.glob("parse/*.graph"))
@@ -61,6 +62,26 @@ def test_unchanged_vault_is_served_from_the_snapshot_equal_to_the_stages(root, c
     if edge_rows:       # and its links' own lines
         lines = [data["context"] for *_, data in served.graph.out_edges(note.path[:-3], data=True) if "context" in data]
         assert lines and all(any(line is link.context for link in note.links) for line in lines)
+
+
+def test_a_snapshot_write_that_fails_half_way_leaves_the_graph_whole(tmp_path, cache, monkeypatch):
+    import kb.atomic
+
+    monkeypatch.setattr(kb.snapshot, "_EDGE_ROWS_FROM", 0)
+    monkeypatch.setattr(kb.snapshot, "_ROWS_PER_PART", 3)
+    root = REPO / "notes"
+    fresh = vault_graph(load_vault(root, use_cache=False))
+    vault_graph(load_vault(root))       # notes parsed: the next run writes the snapshot
+
+    def disk_full(path, parts, **_):
+        for _, part in zip(range(4), parts):    # a few parts written: the graph's data are being replaced
+            pass
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kb.atomic, "write_parts", disk_full)
+    written = vault_graph(load_vault(root))
+    assert not list(cache.glob("parse/*.graph"))
+    same_stages(written, fresh)         # every node's and edge's data back in place
 
 
 def write(root: Path, name: str, text: str) -> None:
