@@ -330,6 +330,7 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[t
                 rows = []
         yield ("rows", next(parts)), marshal.dumps(rows)
         del rows, places
+        first_link.clear()      # its memory serves the pickle made next
         # pickled in frames of about 64 KB, not into one buffer grown by copying
         frames: list[bytes] = []
         pickle.Pickler(_Frames(frames.append), pickle.HIGHEST_PROTOCOL).dump(graph)
