@@ -202,6 +202,8 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | Iterabl
     error."""
     from kb import atomic
 
+    if len(key) != _DIGEST_SIZE:    # the header is rewritten in place once the payload is written
+        raise ValueError(f"a checked file's key is {_DIGEST_SIZE} bytes (a sha256), not {len(key)}")
     parts = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
     digest = hashlib.sha256()
 

@@ -108,3 +108,9 @@ def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path):
     write_checked(path, MAGIC, KEY, listed(sections()))     # a cache not written costs time only
     assert read_listing(read_checked(path, MAGIC)[1])[0][1] == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["file"]     # no temporary file left
+
+
+def test_a_key_that_is_not_a_sha256_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match="32 bytes"):
+        write_checked(tmp_path / "file", MAGIC, b"short", b"payload")
+    assert not list(tmp_path.iterdir())
