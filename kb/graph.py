@@ -260,6 +260,9 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
     missing: dict[str, str] = {}
     files = set(vault.files)
 
+    # Each edge goes in as `add_edges` puts it (keyed 0, 1, ... per node pair), written out
+    # here: handing a million edges to it through a generator cost 0.13 s of 1.5 s at 50,000
+    # notes. Both ends are nodes by then: the source a note, the target added just above.
     succ, pred = G._succ, G._pred
     for r in resolutions:
         status = r.status
