@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb.graph import build_graph
-from kb.lineage import (ancestors, descendants, encoded_lineage, from_tuples, infer_lineage, statements_of,
+from kb.lineage import (ancestors, descendants, encoded_lineage, from_tuples, infer_lineage, statements_of, to_tuples,
                         timeline)
 from kb.parse.note import first_targets
 from kb.resolve import build_index, resolve_vault
@@ -231,3 +231,15 @@ def test_each_pair_is_one_graph_edge_counting_its_statements(fixture_lineage):
         [data] = [d for d in G.get_edge_data(before, after).values() if d["kind"] == "lineage"]
         assert (data["file"], data["line"], data["evidence"], data["statements"]) == (file, line, evidence, count)
     assert any(count > 1 for *_, count in lineage.pairs)
+
+
+def test_a_lineage_whose_statements_were_read_encodes_as_one_never_read():
+    # `to_tuples` writes the statements' columns from their records once they are read,
+    # and `_inferred` writes them from tuples: both must give the same columns in the same order
+    vault = load_vault(FIXTURE, use_cache=False)
+    unread, read = infer_lineage(vault), infer_lineage(vault)
+    assert read.edges                      # now records, no longer the inferred bytes
+    (read_columns, *read_rest), (unread_columns, *unread_rest) = to_tuples(read), to_tuples(unread)
+    assert marshal.loads(read_columns) == marshal.loads(unread_columns)
+    assert read_rest == unread_rest
+    assert from_tuples(to_tuples(read)) == unread
