@@ -24,7 +24,7 @@ The file lives beside the parse cache (see `kb.cache`) and is checked as
 that one is: a magic header, a fingerprint of everything the stages depend
 on, and a sha256 of the payload. A snapshot that fails any check is ignored.
 It is read section by section from the open file (`kb.cache.open_parts`), the
-graph unpickled as the file is read: at 50,000 notes the file is about 180 MB,
+graph made as the file is read: at 50,000 notes the file is about 140 MB,
 which would otherwise be held beside everything decoded from it.
 """
 
@@ -35,7 +35,7 @@ import marshal
 import pickle
 from array import array
 from dataclasses import dataclass, fields
-from itertools import chain, count, islice, repeat
+from itertools import chain, count, islice, repeat, takewhile
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
@@ -251,18 +251,21 @@ def _context(vault) -> bytes:
     return digest.digest()
 
 
-# The graph is pickled without its note nodes' and edges' data (None in their place), which
-# goes as rows of values (see `kb.graph.data_row`) in marshal parts of _ROWS_PER_PART rows,
-# in the order `_holders` gives: loaded part by part, each row is made again as a graph built
-# from the notes makes it, a dict sharing its keys with the others. (A pickled dict comes
-# back with a table of keys of its own, and an unpickler holds every object it read until
-# the end: together about 200 MB more at 50,000 notes.) A row leaves out what the notes
-# hold, and `from_row` given the loaded notes sets it back: a note node's frontmatter (any
-# YAML value) is its note's own dict, and a link's source line its link's own string,
-# stored as the place of a link with that line among all the notes' links in path order.
-# Making a dict of a row takes about 0.9 µs, unpickling one 0.4 µs, and finding its place
-# in the graph more: a graph of fewer than _EDGE_ROWS_FROM edges, whose memory is no
-# concern, keeps its edges' data in the pickle (10,000 generated notes have 200,000 edges:
+# The graph is not pickled whole. A pickler remembers every object it has written, to write
+# a shared one once (`_pred` shares `_succ`'s key dicts): at 50,000 notes, about a million,
+# a table that took the peak memory of the run writing the snapshot from 998 to 1,031 MB.
+# So the graph goes as its node ids (marshal), its adjacency as arrays of places in that
+# list and among its pairs (see `_adjacency`), and its data: each note node's and edge's as
+# a row of values (see `kb.graph.data_row`) in marshal parts of _ROWS_PER_PART rows, the
+# few of another kind or shape pickled, in the order `_holders` gives. Loaded, each row is
+# made again as a graph built from the notes makes it, a dict sharing its keys with the
+# others (a pickled dict comes back with a table of keys of its own: about 200 MB more at
+# 50,000 notes). A row leaves out what the notes hold, and `from_row` given the loaded
+# notes sets it back: a note node's frontmatter (any YAML value) is its note's own dict,
+# and a link's source line its link's own string, stored as the place of a link with that
+# line among all the notes' links in path order. Making a dict of a row takes about
+# 0.9 µs, unpickling one 0.4 µs: a graph of fewer than _EDGE_ROWS_FROM edges, whose memory
+# is no concern, has its edges' data pickled (10,000 generated notes have 200,000 edges:
 # 0.15 s less to load).
 
 _ROWS_PER_PART = 1 << 14
@@ -270,8 +273,8 @@ _EDGE_ROWS_FROM = 500_000
 
 
 def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object, object]]:
-    """(dict, key, source node or None) of every node's and edge's data, in the order a
-    pickled graph keeps: the nodes' (no source), then each node's out-edges'."""
+    """(dict, key, source node or None) of every node's and edge's data, in the order the
+    snapshot keeps them: the nodes' (no source), then each node's out-edges'."""
     nodes = graph._node
     for node in nodes:
         yield nodes, node, None
@@ -281,9 +284,50 @@ def _holders(graph: nx.MultiDiGraph) -> Iterator[tuple[dict, object, object]]:
                 yield keys, key, source
 
 
+_RANK = object()    # a key briefly put in each pair's key dict by `_adjacency`
+
+
+def _adjacency(graph: nx.MultiDiGraph, place: dict) -> list[tuple[object, bytes]]:
+    """The adjacency as sections of arrays, in the graph's own orders (which backlinks and
+    neighbour queries follow): the places of `_succ`'s nodes, their counts of successors,
+    the successors' places, each pair's count of keys, and the keys (marshal); then the
+    places of `_pred`'s nodes, their counts of predecessors, the predecessors' places and
+    each pair's place among `_succ`'s pairs, whose key dict `_pred` shares."""
+    succ_nodes, succ_degrees, successors, key_counts = array("i"), array("i"), array("i"), array("i")
+    pred_nodes, pred_degrees, predecessors, pair_places = array("i"), array("i"), array("i"), array("i")
+    first_pair = {}     # the place among the pairs in `_succ`'s order of each node's first pair
+    keys: list = []
+    try:
+        for node, around in graph._succ.items():
+            first_pair[node] = len(key_counts)
+            succ_nodes.append(place[node])
+            succ_degrees.append(len(around))
+            successors.extend(map(place.__getitem__, around))
+            for rank, node_keys in enumerate(around.values()):
+                key_counts.append(len(node_keys))
+                keys.extend(node_keys)
+                # Each pair's rank, kept in its own key dict for the pass over `_pred` below
+                # and taken out after: a table from pair to rank would hold 38 MB at 50,000
+                # notes (576,499 pairs), near where the snapshot's peak memory is reached;
+                # ranks are small shared ints.
+                node_keys[_RANK] = rank
+        for node, around in graph._pred.items():
+            pred_nodes.append(place[node])
+            pred_degrees.append(len(around))
+            predecessors.extend(map(place.__getitem__, around))
+            pair_places.extend(first_pair[predecessor] + node_keys[_RANK] for predecessor, node_keys in around.items())
+    finally:
+        for around in graph._succ.values():
+            for node_keys in around.values():
+                node_keys.pop(_RANK, None)
+    return [(("succ", n), column.tobytes()) for n, column in enumerate((succ_nodes, succ_degrees, successors, key_counts))] \
+        + [(("pred", n), column.tobytes()) for n, column in enumerate((pred_nodes, pred_degrees, predecessors, pair_places))] \
+        + [("keys", marshal.dumps(keys))]
+
+
 def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[tuple[object, bytes]]:
-    """The sections of rows (marshal, ("rows", k)), graph (a pickle) and lineage (marshal),
-    each made once the one before is written (see `save`)."""
+    """The sections of rows (marshal, ("rows", k)), graph (node ids, adjacency, the data not
+    in rows) and lineage (marshal), each made once the one before is written (see `save`)."""
     import networkx
 
     from kb.graph import data_row
@@ -307,43 +351,46 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[t
         offset, note = found
         return {id(link.context): offset + k for k, link in enumerate(note.links)}
 
-    holders = _holders(graph)
-    if graph.number_of_edges() < _EDGE_ROWS_FROM:
-        holders = islice(holders, len(graph._node))     # the nodes come first
-    replaced = []
+    rows_from = len(graph._node) if graph.number_of_edges() < _EDGE_ROWS_FROM else None
+    in_rows = bytearray()       # per holder: 1 its data is a row, 0 it is pickled
+    pickled = []
     rows = []
     parts = count()
     places, places_of = no_lines, None
-    try:
-        for holder, key, source in holders:
-            if source is not places_of:
-                places, places_of = line_places(source), source
-            data = holder[key]
-            row = data_row(data, places)
-            if row is None:
-                continue
-            rows.append(row)
-            replaced.append(data)
-            holder[key] = None
-            if len(rows) == _ROWS_PER_PART:
-                yield ("rows", next(parts)), marshal.dumps(rows)
-                rows = []
-        yield ("rows", next(parts)), marshal.dumps(rows)
-        del rows, places
-        first_link.clear()      # its memory serves the pickle made next
-        # pickled in frames of about 64 KB, not into one buffer grown by copying
-        frames: list[bytes] = []
-        pickle.Pickler(_Frames(frames.append), pickle.HIGHEST_PROTOCOL).dump(graph)
-        yield "graph", frames
-        del frames
-        statements, *rest = to_tuples(lineage)
-        yield "statements", statements      # marshal bytes already: not copied into the lineage's
-        yield "lineage", marshal.dumps((rest, networkx.__version__, len(replaced)))
-    finally:    # the graph as it was, whether written or not
-        data_of = iter(replaced)
-        for holder, key, _ in _holders(graph):
-            if holder[key] is None:
-                holder[key] = next(data_of)
+    for holder, key, source in islice(_holders(graph), rows_from):
+        if source is not places_of:
+            places, places_of = line_places(source), source
+        data = holder[key]
+        row = data_row(data, places)
+        in_rows.append(row is not None)
+        if row is None:
+            pickled.append(data)
+            continue
+        rows.append(row)
+        if len(rows) == _ROWS_PER_PART:
+            yield ("rows", next(parts)), marshal.dumps(rows)
+            rows = []
+    yield ("rows", next(parts)), marshal.dumps(rows)
+    del rows, places
+    first_link.clear()      # its memory serves what is made next
+    if rows_from is not None:       # a small graph's edges: pickled
+        before = len(pickled)
+        pickled.extend(holder[key] for holder, key, _ in islice(_holders(graph), rows_from, None))
+        in_rows += bytes(len(pickled) - before)
+    frames: list[bytes] = []       # pickled in frames of about 64 KB, not into one buffer grown by copying
+    pickle.Pickler(_Frames(frames.append), pickle.HIGHEST_PROTOCOL).dump((graph.graph, pickled))
+    del pickled
+    yield "graph", frames
+    del frames
+    nodes = list(graph._node)
+    yield "nodes", marshal.dumps(nodes)
+    yield from _adjacency(graph, {node: k for k, node in enumerate(nodes)})
+    del nodes
+    yield "in rows", bytes(in_rows)
+    del in_rows
+    statements, *rest = to_tuples(lineage)
+    yield "statements", statements      # marshal bytes already: not copied into the lineage's
+    yield "lineage", marshal.dumps((rest, networkx.__version__))
 
 
 class _Frames(NamedTuple):
@@ -358,29 +405,56 @@ def _decode_graph(vault, sections: dict) -> tuple[Lineage, nx.MultiDiGraph]:
     from kb.graph import from_row
     from kb.lineage import from_tuples
 
-    rest, version, row_count = marshal.loads(sections["lineage"].read())
+    rest, version = marshal.loads(sections["lineage"].read())
     lineage_tuples = (sections["statements"].read(), *rest)
-    if version != networkx.__version__:     # a graph pickled by another networkx
+    if version != networkx.__version__:     # a graph of another networkx, whose insides may differ
         raise ValueError(f"graph written by networkx {version}")
-    graph = pickle.load(sections["graph"].stream())     # from the file as it goes, never held whole
-    shared = {node: node for node in graph._node}
+    nodes = marshal.loads(sections["nodes"].read())
+    shared = {node: node for node in nodes}
     shared.update((note.path, note.path) for note in vault.notes)
     lineage = from_tuples(lineage_tuples, shared)
     del lineage_tuples, rest, shared        # their memory serves the rows made next
+
+    attributes, pickled = pickle.load(sections["graph"].stream())     # from the file as it goes
     lines = [link.context for note in vault.notes for link in note.links]
     notes = {note.path: note for note in vault.notes}
-    parts = (marshal.loads(sections["rows", k].read()) for k in count())
-    rows = iter(())
-    holders = _holders(graph)
-    for _ in range(row_count):      # once all are made, the rest (a small graph's edges) hold their data
-        holder, key, _ = next(holders)
-        while holder[key] is not None:
-            holder, key, _ = next(holders)
-        row = next(rows, None)
-        if row is None:
-            rows = iter(next(parts))
-            row = next(rows)
-        holder[key] = from_row(row, notes, lines)
-    if next(rows, None) is not None:
-        raise ValueError("more rows than the graph has places for")
+    rows = chain.from_iterable(marshal.loads(sections["rows", k].read())
+                               for k in takewhile(lambda k: ("rows", k) in sections, count()))
+    data = _data(sections["in rows"].read(), iter(pickled), map(from_row, rows, repeat(notes), repeat(lines)))
+    node = dict(zip(nodes, islice(data, len(nodes))))
+    # the pairs' key dicts, in `_succ`'s order, then each node's successors and predecessors
+    keys = iter(marshal.loads(sections["keys"].read()))
+    pairs = [{next(keys): next(data)} if key_count == 1 else dict(zip(islice(keys, key_count), islice(data, key_count)))
+             for key_count in array("i", sections["succ", 3].read())]
+    succ_places, degrees, successors = _adjacency_read(sections, "succ")
+    succ_pairs = iter(pairs)
+    successors = map(nodes.__getitem__, successors)
+    succ = {source: dict(zip(islice(successors, degree), succ_pairs))
+            for source, degree in zip(map(nodes.__getitem__, succ_places), degrees)}
+    pred_places, degrees, predecessors = _adjacency_read(sections, "pred")
+    pred_pairs = map(pairs.__getitem__, array("i", sections["pred", 3].read()))
+    predecessors = map(nodes.__getitem__, predecessors)
+    pred = {target: dict(zip(islice(predecessors, degree), islice(pred_pairs, degree)))
+            for target, degree in zip(map(nodes.__getitem__, pred_places), degrees)}
+    if len(node) != len(nodes) or len(succ) != len(nodes) or len(pred) != len(nodes) or any(
+            next(left, None) is not None for left in (data, keys, successors, succ_pairs, predecessors, pred_pairs)):
+        raise ValueError("the graph's data and adjacency do not fit")
+    graph = networkx.MultiDiGraph()
+    graph.graph = attributes
+    graph._node = node
+    graph._adj = graph._succ = succ
+    graph._pred = pred
     return lineage, graph
+
+
+def _data(in_rows: bytes, pickled: Iterator[dict], made: Iterator[dict]) -> Iterator[dict]:
+    """Every holder's data in `_holders` order, from the rows made again or the pickled.
+    A generator: one that runs out early raises rather than ends the others quietly."""
+    for from_rows in in_rows:
+        yield next(made) if from_rows else next(pickled)
+
+
+def _adjacency_read(sections: dict, label: str) -> tuple[array, array, array]:
+    """The places of `_succ`'s or `_pred`'s nodes, in order, their degrees and their
+    neighbours' places, as `_adjacency` wrote them."""
+    return tuple(array("i", sections[label, n].read()) for n in range(3))

@@ -35,6 +35,15 @@ def same_stages(a, b) -> None:
     assert nx.utils.edges_equal(a.graph.edges(keys=True, data=True), b.graph.edges(keys=True, data=True))
     assert list(a.graph.nodes(data=True)) == list(b.graph.nodes(data=True))
     assert dumps(a.graph, "json") == dumps(b.graph, "json")
+    # the same orders, which backlinks and neighbour queries follow: each node's successors
+    # and predecessors, each pair's keys, and the data each key holds
+    for adjacency in ("_succ", "_pred"):
+        assert [(node, [(other, list(keys.items())) for other, keys in around.items()])
+                for node, around in getattr(a.graph, adjacency).items()] == \
+               [(node, [(other, list(keys.items())) for other, keys in around.items()])
+                for node, around in getattr(b.graph, adjacency).items()]
+    assert all(a.graph._pred[v][u] is keys for u, around in a.graph._succ.items() for v, keys in around.items())
+    assert a.graph.graph == b.graph.graph
     for name in kb.snapshot._INDEX_TABLES:
         assert getattr(a.index, name) == getattr(b.index, name)
 
@@ -48,9 +57,10 @@ def test_unchanged_vault_is_served_from_the_snapshot_equal_to_the_stages(root, c
     fresh = vault_graph(load_vault(root, use_cache=False))
     vault_graph(load_vault(root))              # notes parsed: no snapshot yet
     assert not list(cache.glob("parse/*.graph"))
-    vault_graph(load_vault(root))              # nothing changed since: writes it
+    written = vault_graph(load_vault(root))    # nothing changed since: writes it
     assert list(cache.glob("parse/*.graph"))
     assert len(computed) == 3
+    same_stages(written, fresh)                # and leaves the graph it wrote as it was
     third = load_vault(root)
     served = vault_graph(third)
     assert len(computed) == 3                  # loaded, not computed
@@ -82,6 +92,14 @@ def test_a_snapshot_write_that_fails_half_way_leaves_the_graph_whole(tmp_path, c
     written = vault_graph(load_vault(root))
     assert not list(cache.glob("parse/*.graph"))
     same_stages(written, fresh)         # every node's and edge's data back in place
+
+
+def test_encoding_the_adjacency_leaves_the_graph_as_it_was_even_when_it_fails():
+    graph = nx.MultiDiGraph([("a", "b"), ("a", "b"), ("b", "c"), ("c", "a")])
+    before = [(u, v, list(keys)) for u, around in graph._succ.items() for v, keys in around.items()]
+    with pytest.raises(KeyError):       # "c" has no place: the pass stops half-way through
+        kb.snapshot._adjacency(graph, {"a": 0, "b": 1})
+    assert [(u, v, list(keys)) for u, around in graph._succ.items() for v, keys in around.items()] == before
 
 
 def write(root: Path, name: str, text: str) -> None:
