@@ -313,7 +313,8 @@ _LIST_MARKS = frozenset("-*+0123456789")      # what a list item's line (strippe
 
 def _role(context: str) -> str | None:
     """"predecessor" or "successor" when a list item names exactly one of the two roles."""
-    if not _LIST_ITEM.match(context):
+    # most list items name no role: a substring test spares them the case-blind search
+    if "cessor" not in context.casefold() or not _LIST_ITEM.match(context):
         return None
     roles = {match.lower() for match in _ROLE.findall(context)}
     # no role, or both named on one line: not a statement kb can read

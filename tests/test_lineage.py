@@ -142,6 +142,16 @@ def test_lineage_table_contradicting_a_notes_own_year(tmp_path):
     assert "dates A to 2011" in finding.message and "2012" in finding.message
 
 
+def test_related_roles_are_read_in_any_case_and_as_whole_words(tmp_path):
+    write(tmp_path, {
+        "A.md": "",
+        "B.md": "## Related\n\n- [[A]] (PREDECESSOR)\n- [[C]] — Successors\n- [[D]] — not a predecessorship\n",
+        "C.md": "", "D.md": "",
+    })
+    lineage, _ = lineage_of(tmp_path)
+    assert sorted((e.predecessor, e.successor, e.line) for e in lineage.edges) == [("A", "B", 3), ("B", "C", 4)]
+
+
 def test_tables_without_year_or_architecture_column_are_not_lineage(tmp_path):
     write(tmp_path, {
         "A.md": "| Year | Value |\n|---|---|\n| 2012 | 8 |\n| 2014 | 19 |\n",
