@@ -100,19 +100,27 @@ def test_unreadable_entries_are_diagnostics_not_crashes(tmp_path, cache):
 
 def test_read_error_is_a_diagnostic(tmp_path, cache, monkeypatch):
     root = make_vault(tmp_path)
-    import kb.vault
+    real_open = os.open
 
     def failing(path, *args, **kwargs):
         if str(path).endswith("B.md"):
             raise PermissionError(13, "Permission denied")
-        return open(path, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
 
     # the test runs as any user, root too, whom file permissions do not stop
-    monkeypatch.setattr(kb.vault, "open", failing, raising=False)
+    monkeypatch.setattr(os, "open", failing)
     vault = load_vault(root, use_cache=False)
     assert [n.path for n in vault.notes] == ["A.md", "sub/deeper/C.md"]
     assert [str(d) for d in vault.diagnostics] == [
         "sub/B.md:0: cannot read the note: Permission denied"]
+
+
+def test_a_note_larger_than_one_read_is_read_whole(tmp_path, cache):
+    filler = "".join(f"Line {k} of a long note.\n" for k in range(20_000))     # about 500 KB
+    (tmp_path / "Long.md").write_text(filler + "The end links [[Short]].\n", encoding="utf-8")
+    (tmp_path / "Short.md").write_text("[[Long]]\n", encoding="utf-8")
+    long = load_vault(tmp_path, use_cache=False).note("Long.md")
+    assert [(link.target, link.line) for link in long.links] == [("Short", 20_001)]
 
 
 def test_encodings_bom_crlf_and_invalid_utf8(tmp_path, cache):
@@ -188,12 +196,13 @@ def test_stale_entry_with_another_hash_is_parsed_again(tmp_path, cache, parse_ca
 def note_reads(monkeypatch):
     """Notes kb.vault opens to read, in this test."""
     opened: list[str] = []
+    real_open = os.open
 
     def recording(path, *args, **kwargs):
         opened.append(Path(path).name)
-        return open(path, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(kb.vault, "open", recording, raising=False)
+    monkeypatch.setattr(os, "open", recording)
     return opened
 
 
@@ -297,7 +306,7 @@ def test_notes_read_back_from_the_cache_share_the_strings_notes_repeat(tmp_path,
 # Run in a fresh process: kb never forks a process that has other threads, and the test
 # session may have some (the browser tests' driver).
 FORKED_LOAD = r"""
-import os, sys
+import marshal, os, sys, time
 from pathlib import Path
 import kb.vault as vault
 
@@ -305,6 +314,7 @@ root, mode = Path(sys.argv[1]), sys.argv[2]
 forks = []
 real_start = vault.forked.start
 vault.forked.start = lambda work, **kw: forks.append(len(work.args[1])) or real_start(work, **kw)
+vault._Meeting.BATCH = 2              # many claims each, and the two sides meet mid-vault
 if mode == "child-fails":
     def failing(note):
         raise RuntimeError("encoding failed")
@@ -312,17 +322,60 @@ if mode == "child-fails":
 os.environ["KB_FORK"] = "0"
 alone = vault.load_vault(root, use_cache=False)
 os.environ["KB_FORK"] = "1"
-both = vault.load_vault(root, use_cache=mode != "child-fails")
-assert forks and forks[0] == len(alone.notes) // 2, forks
+parent, read_by = os.getpid(), []
+real_read = vault._read_one
+def read_one(base, rel, entry):
+    in_child = os.getpid() != parent
+    if mode == "slow-" + ("child" if in_child else "parent"):
+        time.sleep(0.05)              # this side shares its core with other work: the other reads more
+    if not in_child:
+        read_by.append(rel)
+    return real_read(base, rel, entry)
+vault._read_one = read_one
+if mode == "overlap":                 # the child claims as if the parent's claims came at the same time as its own
+    def from_front(meeting):          # (but for the last two notes, which only the parent reads)
+        start = meeting._counters[0]
+        end = min(start + meeting.BATCH, len(alone.notes) - 2)
+        meeting._counters[0] = end
+        time.sleep(0.05)
+        return range(start, end) if start < end else None
+    vault._Meeting.from_front = from_front
+beside = vault.Beside(extract=lambda note: note.path, work=lambda extracts, files: marshal.dumps(extracts))
+both = vault.load_vault(root, use_cache=mode != "child-fails", beside=beside)
+assert forks and forks[0] == len(alone.notes), forks
 assert both.notes == alone.notes and both.diagnostics == alone.diagnostics
-if mode == "cached":
+if mode != "child-fails":             # every note's extract once, in order, whoever read it
+    assert marshal.loads(vault.beside_result(both)) == [note.path for note in alone.notes]
+if mode == "slow-child":
+    assert len(read_by) > len(alone.notes) // 2, read_by
+if mode == "slow-parent":
+    assert 0 < len(read_by) < len(alone.notes) // 2, read_by
+if mode != "child-fails":
     again = vault.load_vault(root)    # the child wrote the cache: its notes and this process's
     assert again.notes == alone.notes and again.parsed == 0
 print("same notes", len(alone.notes))
 """
 
 
-@pytest.mark.parametrize("mode", ["cached", "child-fails"])
+@pytest.mark.parametrize("pattern", ["fb", "ffb", "fbbb", "b", "f"])
+def test_claims_from_both_ends_share_every_note_once(pattern):
+    meeting = kb.vault._Meeting(100)
+    claims = {"f": meeting.from_front, "b": meeting.from_back}
+    front, back, turn = [], [], 0
+    while True:
+        side = pattern[turn % len(pattern)]
+        claimed = claims[side]()
+        if claimed is None:
+            break
+        (front if side == "f" else back).extend(claimed)
+        turn += 1
+    assert sorted(front + back) == list(range(100))
+    assert front == list(range(meeting.back))      # the child's share ends where this process's starts
+    other = claims["b" if pattern[turn % len(pattern)] == "f" else "f"]
+    assert other() is None         # met: the other side finds nothing left either
+
+
+@pytest.mark.parametrize("mode", ["cached", "child-fails", "slow-child", "slow-parent", "overlap"])
 def test_parsing_in_two_processes_gives_the_same_notes(tmp_path, cache, mode):
     import subprocess
     import sys
