@@ -210,36 +210,35 @@ def _read_and_parse(root: Path, note_paths: list[str], problems: list[Diagnostic
     cached = _read_cache(cache_file) if cache_file is not None else {}
     notes: list[ParsedNote | None] = [None] * len(note_paths)
     entries: list[list | None] = [None] * len(note_paths)   # per note: [path, sha256, stat key, encoding]
-    to_read: list[tuple[int, str, tuple | None, tuple | None]] = []   # (place, path, stat key, cache entry)
-    now = time.time_ns()
+    to_read: Share = []
     base = os.path.join(root, "")
     for place, rel in enumerate(note_paths):
+        entry = cached.get(rel)
+        if entry is None:       # read in any case, its stat taken then (with no cache, in both processes)
+            to_read.append((place, rel, None))
+            continue
         try:
-            # stat before reading: a write in between leaves a stat that no longer matches
             status = os.stat(base + rel)
         except OSError as error:
             problems.append(_unreadable(rel, error))
             continue
         stat_key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-        entry = cached.get(rel)
-        if entry is not None and entry[1] == stat_key:
+        if entry[1] == stat_key:
             note = _decoded(entry[2])
             if note is not None:
                 notes[place] = note
                 entries[place] = [rel, entry[0], stat_key, entry[2]]
                 continue
-        if now - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
-            stat_key = None     # written just now: a second write within the clock's tick could keep this stat
-        to_read.append((place, rel, stat_key, entry))
+        to_read.append((place, rel, entry))
     hits = sum(note is not None for note in notes)     # from the cache by their stat
     write_to = cache_file if cache_file is not None and (to_read or len(cached) != hits) else None
     outcomes, written, reader = _read_all(base, to_read, write_to, entries, notes, beside)
     parsed_count = 0
-    for (place, rel, stat_key, _), outcome in zip(to_read, outcomes):
+    for (place, rel, _), outcome in zip(to_read, outcomes):
         if isinstance(outcome, Diagnostic):
             problems.append(outcome)
             continue
-        notes[place], content_hash, encoding, parsed_here = outcome
+        notes[place], content_hash, encoding, parsed_here, stat_key = outcome
         entries[place] = [rel, content_hash, stat_key, encoding]
         parsed_count += parsed_here
     if write_to is not None and not written:
@@ -264,36 +263,42 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY"
 _READ_SIZE = 1 << 16
 
 
-def _read_bytes(path: str) -> bytes:
-    """A file's bytes by bare system calls: a file object's layers (a buffer, a size check)
-    cost 4 µs a note: 0.1 s in each of two processes reading 50,000 notes."""
+def _read_bytes(path: str) -> tuple[bytes, tuple | None]:
+    """A file's bytes, by bare system calls (a file object's layers, a buffer and a size
+    check, cost 4 µs a note: 0.1 s in each of two processes reading 50,000 notes), and its
+    stat key (see the module docstring), taken before the bytes are read: a write in
+    between leaves a stat that no longer matches. None for a file written just now."""
     fd = os.open(path, _READ_FLAGS)
     try:
+        status = os.fstat(fd)
+        stat_key = None if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS else \
+            (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
         chunk = os.read(fd, _READ_SIZE)
         chunks = []
         while chunk:        # until a read finds the end: a short read alone does not say so everywhere
             chunks.append(chunk)
             chunk = os.read(fd, _READ_SIZE)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks), stat_key
     finally:
         os.close(fd)
 
 
-def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str, bytes | None, bool] | Diagnostic:
-    """(note, sha256, its cache encoding when it came from the cache, whether it was parsed),
-    or the diagnostic of a note that cannot be read."""
+def _read_one(base: str, rel: str, entry: tuple | None
+              ) -> tuple[ParsedNote, str, bytes | None, bool, tuple | None] | Diagnostic:
+    """(note, sha256, its cache encoding when it came from the cache, whether it was parsed,
+    stat key), or the diagnostic of a note that cannot be read."""
     try:
-        data = _read_bytes(base + rel)
+        data, stat_key = _read_bytes(base + rel)
     except OSError as error:
         return _unreadable(rel, error)
     content_hash = hashlib.sha256(data).hexdigest()
     if entry is not None and entry[0] == content_hash:   # touched, not changed
         note = _decoded(entry[2])
         if note is not None:
-            return note, content_hash, entry[2], False
+            return note, content_hash, entry[2], False, stat_key
     from kb.parse import read_note  # imported on first use: a warm cache needs no parser
 
-    return read_note(data, rel, content_hash=content_hash), content_hash, None, True
+    return read_note(data, rel, content_hash=content_hash), content_hash, None, True, stat_key
 
 
 # --- reading and parsing in two processes ---------------------------------------------------
@@ -312,7 +317,7 @@ def _read_one(base: str, rel: str, entry: tuple | None) -> tuple[ParsedNote, str
 
 PARALLEL_MIN_NOTES = 500
 
-Share = list[tuple[int, str, tuple | None, tuple | None]]      # (place, path, stat key, cache entry) per note
+Share = list[tuple[int, str, tuple | None]]      # (place, path, cache entry) per note
 
 
 class _Meeting:
@@ -372,7 +377,7 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
                              then=partial(_go_on, cache_file, entries, to_read, meeting, shared, beside),
                              name=str(cache_file) if cache_file is not None else None)
     if child is None:
-        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read], False, None
+        return [_read_one(base, rel, entry) for _, rel, entry in to_read], False, None
     # Each batch is encoded for the cache and extracted for `beside` as soon as it is read, as
     # the child does: the two meet where both have done all their share's work.
     # The encodings go end to end into one buffer, each as a record of its note's place in
@@ -383,7 +388,7 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     batches = []
     for claimed in iter(meeting.from_back, None):
         share = to_read[claimed.start:claimed.stop]
-        outcomes = [_read_one(base, rel, entry) for _, rel, _, entry in share]
+        outcomes = [_read_one(base, rel, entry) for _, rel, entry in share]
         if cache_file is not None:
             for k, outcome in enumerate(outcomes, claimed.start):
                 encoded += marshal.dumps((k, *_encoded_outcome(outcome)))
@@ -399,20 +404,21 @@ def _read_all(base: str, to_read: Share, cache_file: Path | None, entries: list[
     received = _received(forked.result(child), boundary)
     if received is None:
         forked.send(child)
-        return [_read_one(base, rel, entry) for _, rel, _, entry in to_read[:boundary]] + mine, False, None
+        return [_read_one(base, rel, entry) for _, rel, entry in to_read[:boundary]] + mine, False, None
     forked.send(child, extracts, encoded)
     del encoded, extracts
-    theirs = [(_decode(outcome[1]), *outcome[:3]) if outcome[0] is not None else Diagnostic(*outcome[1])
+    theirs = [(_decode(outcome[1]), *outcome) if outcome[0] is not None else Diagnostic(*outcome[1])
               for outcome in received]
     return theirs + mine, cache_file is not None, child if beside is not None else None
 
 
 def _encoded_outcome(outcome) -> tuple:
-    """`_read_one`'s outcome in marshal's types: (sha256, encoding, parsed) or (None, diagnostic fields)."""
+    """`_read_one`'s outcome in marshal's types: (sha256, encoding, parsed, stat key) or (None,
+    diagnostic fields)."""
     if isinstance(outcome, Diagnostic):
         return None, _DIAGNOSTIC(outcome)
-    note, content_hash, encoding, parsed_here = outcome
-    return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here
+    note, content_hash, encoding, parsed_here, stat_key = outcome
+    return content_hash, bytes(encoding) if encoding is not None else _encode(note), parsed_here, stat_key
 
 
 def _read_encoded(base: str, to_read: Share, meeting: _Meeting, shared: dict,
@@ -426,7 +432,7 @@ def _read_encoded(base: str, to_read: Share, meeting: _Meeting, shared: dict,
     extract = beside[0].extract if beside is not None else None
     encoded, extracts = [], []
     for claimed in iter(meeting.from_front, None):
-        for place, rel, _, entry in to_read[claimed.start:claimed.stop]:
+        for place, rel, entry in to_read[claimed.start:claimed.stop]:
             outcome = _read_one(base, rel, entry)
             encoded.append(_encoded_outcome(outcome))
             if extract is not None and not isinstance(outcome, Diagnostic):
@@ -474,9 +480,10 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
     if cache_file is None:
         return
     # the parent's encodings read only now: the parent waits for the answer, not the cache
-    for k, (content_hash, encoding, *_) in chain(enumerate(shared["mine"]), _records(parts[1])):
-        if content_hash is not None:
-            place, rel, stat_key, _ = to_read[k]
+    for k, (content_hash, *read) in chain(enumerate(shared["mine"]), _records(parts[1])):
+        if content_hash is not None:        # else a diagnostic
+            encoding, _, stat_key = read
+            place, rel, _ = to_read[k]
             entries[place] = [rel, content_hash, stat_key, encoding]
     del parts
     _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])
