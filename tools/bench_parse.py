@@ -18,7 +18,8 @@
 kb and the floor run --repeat times (each cold run with an empty cache) and
 the fastest run is shown; obsidiantools, at about 45 ms a note, runs once.
 Vaults come from tools/gen_vault.py and live in a temporary folder (removed
-afterwards unless --keep is given). Timings are wall-clock; the figures are
+afterwards unless --keep is given); each is written to disk and left a few
+seconds before it is measured (see `settle`). Timings are wall-clock; the figures are
 only comparable within one run, on one machine, or between runs that print
 the same CPU reference (a plain Python loop, timed at the start and the end).
 """
@@ -139,7 +140,21 @@ def cpu_reference() -> float:
 def generate(count: int, folder: Path) -> Path:
     vault = folder / f"vault-{count}"
     subprocess.run([sys.executable, str(TOOLS / "gen_vault.py"), str(count), str(vault)], check=True)
+    settle()
     return vault
+
+
+def settle() -> None:
+    """Let a vault just written settle, as one written earlier has, before it is measured:
+    its pages on disk (the kernel writing back the 150 MB of 50,000 notes would share the
+    two cores with the runs), and its files older than the window within which kb does not
+    trust a file's stat (`kb.vault._RACY_NS`; a cold run soon after the writes would leave
+    the run after it to hash every note again, which is not a run where nothing changed)."""
+    from kb.vault import _RACY_NS
+
+    written = time.time()
+    os.sync()
+    time.sleep(max(0.0, _RACY_NS / 1e9 - (time.time() - written)))
 
 
 def _row(label: str, result: dict, baseline: dict | None = None) -> str:
