@@ -351,13 +351,14 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[t
         offset, note = found
         return {id(link.context): offset + k for k, link in enumerate(note.links)}
 
-    rows_from = len(graph._node) if graph.number_of_edges() < _EDGE_ROWS_FROM else None
+    # how many holders' data may be rows: a small graph's nodes' only (see above), else all
+    row_holders = len(graph._node) if graph.number_of_edges() < _EDGE_ROWS_FROM else None
     in_rows = bytearray()       # per holder: 1 its data is a row, 0 it is pickled
     pickled = []
     rows = []
     parts = count()
     places, places_of = no_lines, None
-    for holder, key, source in islice(_holders(graph), rows_from):
+    for holder, key, source in islice(_holders(graph), row_holders):
         if source is not places_of:
             places, places_of = line_places(source), source
         data = holder[key]
@@ -373,9 +374,9 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[t
     yield ("rows", next(parts)), marshal.dumps(rows)
     del rows, places
     first_link.clear()      # its memory serves what is made next
-    if rows_from is not None:       # a small graph's edges: pickled
+    if row_holders is not None:     # a small graph's edges: pickled
         before = len(pickled)
-        pickled.extend(holder[key] for holder, key, _ in islice(_holders(graph), rows_from, None))
+        pickled.extend(holder[key] for holder, key, _ in islice(_holders(graph), row_holders, None))
         in_rows += bytes(len(pickled) - before)
     frames: list[bytes] = []       # pickled in frames of about 64 KB, not into one buffer grown by copying
     pickle.Pickler(_Frames(frames.append), pickle.HIGHEST_PROTOCOL).dump((graph.graph, pickled))

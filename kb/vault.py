@@ -489,7 +489,7 @@ def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, 
     _write_cache(cache_file, [(entry, None) for entry in entries if entry is not None])
 
 
-def _records(stream: bytes) -> Iterator[tuple[int, tuple]]:
+def _records(stream: bytes) -> Iterator[tuple[int, list]]:
     """(place in `to_read`, encoded outcome) of each record the parent wrote end to end."""
     handle = io.BytesIO(stream)
     while handle.tell() < len(stream):
