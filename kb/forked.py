@@ -5,7 +5,7 @@ either writes one), so a child starts with every note and index this process
 has built, none of them serialised. kb forks for two kinds of work:
 
 * `start` / `result`: a child computes something this process needs later
-  (half the notes parsed, the lineage) and hands it back as bytes; `result`
+  (the notes it parsed, the lineage) and hands it back as bytes; `result`
   returns None when the child failed, and the caller then does the work
   itself.
 * `start(..., then=...)` / `send` / `answer`: having handed its result over,

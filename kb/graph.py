@@ -49,7 +49,7 @@ class VaultGraph:
 
 
 def load_graph(root: Path) -> VaultGraph:
-    """`vault_graph(load_vault(root))`, the lineage inferred by the child that reads half of a
+    """`vault_graph(load_vault(root))`, the lineage inferred by the child that reads part of a
     large vault, from what each process read (see `kb.vault.Beside`), while this process
     decodes the notes, indexes them and resolves their links."""
     return vault_graph(load_vault(root, beside=Beside(statements_of, encoded_lineage)))
@@ -60,7 +60,7 @@ def vault_graph(vault) -> VaultGraph:
 
     A vault unchanged since the runs before is served from their snapshot (see `kb.snapshot`).
     Otherwise, on a large vault with a second core free, the lineage is inferred in another
-    process (the child that read half the vault, see `load_graph`, or a child forked now)
+    process (the child that read part of the vault, see `load_graph`, or a child forked now)
     while this process resolves the links and builds the graph of them.
     """
     with paused_gc():
@@ -84,7 +84,7 @@ PARALLEL_MIN_NOTES = 2000
 
 
 def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
-    """What gives the vault's lineage: inferred by the child that read half the vault if it was
+    """What gives the vault's lineage: inferred by the child that read part of the vault if it was
     asked to (see `load_graph`), else in a child forked now when that pays; collected on the
     call (inferred here if that child failed). Else inferred on the call."""
     if getattr(vault, "beside", None) is None and forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):

@@ -320,8 +320,9 @@ def _adjacency(graph: nx.MultiDiGraph, place: dict) -> list[tuple[object, bytes]
         for around in graph._succ.values():
             for node_keys in around.values():
                 node_keys.pop(_RANK, None)
-    return [(("succ", n), column.tobytes()) for n, column in enumerate((succ_nodes, succ_degrees, successors, key_counts))] \
-        + [(("pred", n), column.tobytes()) for n, column in enumerate((pred_nodes, pred_degrees, predecessors, pair_places))] \
+    columns = {"succ": (succ_nodes, succ_degrees, successors, key_counts),
+               "pred": (pred_nodes, pred_degrees, predecessors, pair_places)}
+    return [((label, n), column.tobytes()) for label, arrays in columns.items() for n, column in enumerate(arrays)] \
         + [("keys", marshal.dumps(keys))]
 
 
