@@ -107,16 +107,9 @@ def save(vault, index: Index, resolutions: tuple[Resolution, ...], lineage: Line
     # made, then dropped (held together, at 50,000 notes they and what made them raised the
     # peak memory by about 150 MB), and read back one by one.
     sections = _encode_links(vault, index, resolutions)
-    graph_sections = None
     if lineage is not None and graph is not None:
-        # the graph first: its pickle's transient peak comes before the others' leftovers
-        graph_sections = _encode_graph(vault, lineage, graph)
-        sections = chain(graph_sections, sections)
-    try:
-        write_checked(_path(vault), _MAGIC, key, listed(sections))
-    finally:
-        if graph_sections is not None:
-            graph_sections.close()      # the graph as it was, had the write stopped half-way
+        sections = chain(_encode_graph(vault, lineage, graph), sections)
+    write_checked(_path(vault), _MAGIC, key, listed(sections))
 
 
 def _path(vault) -> Path:
