@@ -427,16 +427,17 @@ def _read_encoded(base: str, to_read: Share, meeting: _Meeting, shared: dict,
     in `shared`, which the child's `_go_on` reads next, with their extracts for `beside`
     (taken now, as this process takes its own before it hands its share over: the two then
     finish their shares together)."""
-    # Note by note, each dropped once encoded and extracted: the next one is built in the
-    # memory it leaves, still in the processor's cache, rather than in memory new to the process.
+    # A batch at a time, each note dropped once encoded and extracted: the next batch is built
+    # in the memory the last one left, still in the processor's cache, rather than in memory
+    # new to the process.
     extract = beside[0].extract if beside is not None else None
     encoded, extracts = [], []
     for claimed in iter(meeting.from_front, None):
-        for place, rel, entry in to_read[claimed.start:claimed.stop]:
-            outcome = _read_one(base, rel, entry)
-            encoded.append(_encoded_outcome(outcome))
-            if extract is not None and not isinstance(outcome, Diagnostic):
-                extracts.append((place, extract(outcome[0])))
+        share = to_read[claimed.start:claimed.stop]
+        outcomes = [_read_one(base, rel, entry) for _, rel, entry in share]
+        encoded += map(_encoded_outcome, outcomes)
+        if extract is not None:
+            extracts += _extracts(extract, share, outcomes)
     shared["mine"] = encoded
     if extract is not None:
         shared["extracts"] = extracts
