@@ -49,6 +49,11 @@ _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _ROLE = re.compile(r"\b(predecessor|successor)s?\b", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _FORMATTING = re.compile(r"[*_~`]+")
+# What a table cell writes for "no architecture here".
+_NO_NAMES = ("n/a", "-", "—", "?")
+# A name that is its own key in the index's table of exact names: no formatting to take
+# off, no spaces to trim, no folder or file extension.
+_PLAIN_NAME = re.compile(r"[^\s*_~`/.](?:[^*_~`/.]*[^\s*_~`/.])?")
 _ARCHITECTURE_HEADERS = ("architecture", "architectures", "model", "models", "network", "networks",
                          "name")
 _PREDECESSOR_KEYS = ("predecessor", "predecessors")
@@ -348,7 +353,20 @@ class _Namer:
 
     def of_name(self, name: str, source: str) -> str | None:
         found = self._names.get(name, _UNREAD)
-        return found if found is not _UNREAD else self._cached(self._names, name, source, self._of_name)
+        if found is not _UNREAD:
+            return found
+        # Most plain names in lineage tables are a note's file name as written, or the note's
+        # own in bold, and most are named once or twice in a vault: answer those from the
+        # index, without a full match. (ASCII is NFC already; a name with no `/`, `.`,
+        # formatting or edge spaces is its own lookup key and names no file, and when one
+        # note answers it, it does wherever it is written.)
+        plain = name[2:-2] if name[:2] == "**" and name[-2:] == "**" else name
+        if plain.isascii() and _PLAIN_NAME.fullmatch(plain) is not None and plain not in _NO_NAMES:
+            paths = self.index.exact.get(plain)
+            if paths is not None and len(paths) == 1:
+                found = self._names[name] = node_id(paths[0])
+                return found
+        return self._cached(self._names, name, source, self._of_name)
 
     def of_cell(self, text: str, target: str | None, source: str) -> str | None:
         """The node a table cell names: its first link's `target`'s, else its text's as a plain name."""
@@ -385,7 +403,7 @@ class _Namer:
 
     def _of_name(self, name: str, source: str) -> str | None:
         name = _FORMATTING.sub("", name).strip()
-        if not name or name.casefold() in ("n/a", "-", "—", "?"):
+        if not name or name.casefold() in _NO_NAMES:
             return None
         found = self._note_named(name, source)
         if found is not None:

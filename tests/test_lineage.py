@@ -184,6 +184,24 @@ def test_a_name_two_notes_share_names_the_one_in_the_tables_own_folder(tmp_path)
     }
 
 
+def test_plain_name_cells_name_notes_however_they_are_written(tmp_path):
+    # Cells without links, written as names are: as the file name, in bold (the note's own
+    # row), with formatting inside, by alias, as a name two folders share, not at all.
+    rows = ["AlexNet", "Block", "VGG", "Res_Net", "**Survey**", "N/A", "Unknown Arch"]
+    table = "| Year | Architecture |\n|---|---|\n" + "".join(
+        f"| {year} | {name} |\n" for year, name in zip(range(2010, 2017), rows))
+    write(tmp_path, {
+        "AlexNet.md": "# AlexNet\n", "VGGNet.md": "---\naliases: [VGG]\n---\n", "ResNet.md": "# ResNet\n",
+        "vision/Block.md": "# Block\n", "language/Block.md": "# Block\n",
+        "vision/Survey.md": table, "language/Survey.md": table,
+    })
+    lineage, _ = lineage_of(tmp_path)
+    for folder in ("vision", "language"):
+        chain = [(e.predecessor, e.successor) for e in lineage.edges if e.file == f"{folder}/Survey.md"]
+        assert chain == [("AlexNet", f"{folder}/Block"), (f"{folder}/Block", "VGGNet"), ("VGGNet", "ResNet"),
+                         ("ResNet", f"{folder}/Survey"), (f"{folder}/Survey", "Unknown Arch")]
+
+
 def test_a_cell_linking_into_its_own_note_names_that_note(tmp_path):
     table = "## Overview\n\n| Year | Architecture |\n|---|---|\n| 2012 | [[AlexNet]] |\n| 2015 | [[#Overview]] |\n"
     write(tmp_path, {"AlexNet.md": "# AlexNet\n", "ResNet.md": table, "VGGNet.md": table})
