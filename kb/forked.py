@@ -9,9 +9,10 @@ has built, none of them serialised. kb forks for two kinds of work:
   returns None when the child failed, and the caller then does the work
   itself.
 * `start(..., then=...)` / `send` / `answer`: having handed its result over,
-  the child goes on with what this process sends it. It may hand back one
-  answer (the lineage, from what each process read of the vault), which
-  `answer` collects; once it has answered it goes on in the background, at a
+  the child goes on with what this process sends it. It may hand back
+  answers (what it made of what each process read of the vault: the index of
+  the notes' names, then the lineage), which `answer` collects one by one, as
+  they come; once it has given its last it goes on in the background, at a
   lower priority (it writes the parse cache). `wait` (before reading that file)
   and the end of the process wait for it, so this process never reads a file
   its own child is still making (the write is atomic anyway).
@@ -64,34 +65,51 @@ def _boxes(count: int) -> list[tuple[int, int, int]] | None:
 
 
 def _post(box: _Box, parts) -> None:
-    """Write the `parts` end to end to the box's file, then their count and lengths to its
-    pipe, and close this side. OSError when the receiver is gone (or the disk is full)."""
+    """`_write` the `parts` as the box's one message, and close this side."""
     try:
-        sizes, offset = [], 0
-        for part in parts:
-            view = memoryview(part).cast("B")
-            sizes.append(len(view))
-            while view:
-                written = os.pwrite(box.store, view, offset)
-                offset += written
-                view = view[written:]
-        os.write(box.signal, b"".join(size.to_bytes(8, "little") for size in (len(sizes), *sizes)))
+        _write(box, parts)
     finally:
         _close((box.signal, box.store))
+
+
+def _write(box: _Box, parts, offset: int = 0) -> int:
+    """Write the `parts` end to end to the box's file from `offset`, then their count and
+    lengths to its pipe (a message: see `_read`); the offset after them. OSError when the
+    receiver is gone (or the disk is full)."""
+    sizes = []
+    for part in parts:
+        view = memoryview(part).cast("B")
+        sizes.append(len(view))
+        while view:
+            written = os.pwrite(box.store, view, offset)
+            offset += written
+            view = view[written:]
+    os.write(box.signal, b"".join(size.to_bytes(8, "little") for size in (len(sizes), *sizes)))
+    return offset
 
 
 def _take(box: _Box) -> list[bytes] | None:
     """The parts the other side posted to the box, once it has; None when it closed its end
     without posting (it failed). Closes this side."""
     try:
-        with os.fdopen(box.signal, "rb") as pipe:
-            header = pipe.read()
-        count = int.from_bytes(header[:8], "little")
-        if len(header) < 8 or len(header) != 8 * (count + 1):
+        message = _read(box, 0)
+        return message[0] if message is not None and not _exactly(box.signal, 1) else None
+    finally:
+        _close((box.signal, box.store))
+
+
+def _read(box: _Box, offset: int) -> tuple[list[bytes], int] | None:
+    """The parts of the next message `_write` sent through the box, its parts found in the
+    file from `offset`, once it is sent; and the offset after them. None when the other side
+    closed its end before sending one whole."""
+    try:
+        header = _exactly(box.signal, 8)
+        sizes = _exactly(box.signal, 8 * int.from_bytes(header, "little")) if len(header) == 8 else b""
+        if len(header) < 8 or len(sizes) != 8 * int.from_bytes(header, "little"):
             return None
-        parts, offset = [], 0
-        for at in range(8, len(header), 8):
-            size = int.from_bytes(header[at:at + 8], "little")
+        parts = []
+        for at in range(0, len(sizes), 8):
+            size = int.from_bytes(sizes[at:at + 8], "little")
             chunks = []
             while size:
                 chunk = os.pread(box.store, min(size, 1 << 30), offset)
@@ -101,11 +119,20 @@ def _take(box: _Box) -> list[bytes] | None:
                 offset += len(chunk)
                 size -= len(chunk)
             parts.append(b"".join(chunks) if len(chunks) != 1 else chunks[0])
-        return parts
+        return parts, offset
     except OSError:
         return None
-    finally:
-        _close((box.store,))
+
+
+def _exactly(signal: int, count: int) -> bytes:
+    """`count` bytes from a pipe, fewer when the other side closes it first."""
+    got = b""
+    while len(got) < count:
+        chunk = os.read(signal, count - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return got
 
 
 def _one(parts: list[bytes] | None) -> bytes:
@@ -124,7 +151,7 @@ class Child:
 
 _background: dict[str, Child] = {}  # children gone on in the background (see `start`), by name
 _unsent: dict[int, _Box] = {}       # pid -> orders not sent yet
-_unread: dict[int, _Box] = {}       # pid -> an answer not read yet
+_unread: dict[int, tuple[_Box, int]] = {}   # pid -> its answers' box, and where the next is in its file
 
 
 def pays(count: int, minimum: int) -> bool:
@@ -154,14 +181,17 @@ def start(work: Callable[[], bytes],
 
     With `then`, the child goes on after handing its result over: it runs
     `then(orders, reply)`, where `orders()` waits for the parts this process `send`s and
-    returns them (none for nothing; the child may work on before it asks). Until it calls
-    `reply(answer)` (b"" for none), which `answer` returns here, it runs at full
-    priority; then niced. It is known by `name` to `wait`.
+    returns them (none for nothing; the child may work on before it asks), and
+    `reply(answer, more=True)` hands back an answer that others follow, which `answer`
+    returns here in turn. Until it calls `reply(answer)` (its last; b"" for none), it runs
+    at full priority; then niced. It is known by `name` to `wait`.
     Such a child should be forked while this process is small: every page the two
     share is copied when either writes it (Python writes an object's page whenever it
     refers to the object), about 2.5 µs a page, so a child outliving a fork made with a
     large heap slows this process down for as long as it lives.
     """
+    if then is not None and name is not None:
+        wait(name)                      # one child at a time goes by a name
     boxes = _boxes(3 if then is not None else 1)
     if boxes is None:
         return None
@@ -185,21 +215,30 @@ def start(work: Callable[[], bytes],
         finally:
             os._exit(status)            # no exit handlers, no buffers of the parent's
     _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ())))
-    return Child(pid, _Box(results[0], results[2]), _Box(orders[1], orders[2]) if orders else None,
-                 _Box(answers[0], answers[2]) if answers else None, name)
+    child = Child(pid, _Box(results[0], results[2]), _Box(orders[1], orders[2]) if orders else None,
+                  _Box(answers[0], answers[2]) if answers else None, name)
+    if then is not None:    # it goes on: orders may be sent, and answers read, from now on
+        _background[name if name is not None else str(pid)] = child
+        _unsent[pid] = child.orders
+        _unread[pid] = (child.answers, 0)
+    return child
 
 
 _replied: set[int] = set()      # in a child: answer pipes already closed
+_answered: dict[int, int] = {}  # in a child: answer pipe -> where its next answer goes in the file
 
 
-def _reply(box: _Box, answer: bytes) -> None:
-    """In a child: hand `answer` back (once; later calls do nothing), then give way to the
-    work the user waits for."""
+def _reply(box: _Box, answer: bytes, *, more: bool = False) -> None:
+    """In a child: hand `answer` back. With `more`, others follow; else it is the last (later
+    calls do nothing), and the child then gives way to the work the user waits for."""
     if box.signal in _replied:
         return
-    _replied.add(box.signal)
     with contextlib.suppress(OSError):  # this process stopped listening (see `_forget`): not wanted
-        _post(box, [answer])
+        _answered[box.signal] = _write(box, [answer], _answered.get(box.signal, 0))
+    if more:
+        return
+    _replied.add(box.signal)
+    _close((box.signal, box.store))
     with contextlib.suppress(OSError):
         os.nice(10)
 
@@ -214,20 +253,15 @@ def result(child: Child) -> bytes | None:
     """What the child's work returned, or None when it failed."""
     payload = _one(_take(child.results))
     if child.orders is not None:          # it goes on: what it sent is checked by the caller
-        name = child.name if child.name is not None else str(child.pid)
-        wait(name)
-        _background[name] = child
-        _unsent[child.pid] = child.orders
-        _unread[child.pid] = child.answers
         return payload or None
     _, status = os.waitpid(child.pid, 0)
     return payload if status == 0 and payload else None
 
 
 def send(child: Child, *parts: bytes) -> None:
-    """Hand a child started with `then` its orders, after `result`: the `parts` (none for
-    nothing), which its `orders()` returns as they were. Parts made one by one need not be
-    joined first (a large vault's are hundreds of megabytes)."""
+    """Hand a child started with `then` its orders, before or after `result`: the `parts`
+    (none for nothing), which its `orders()` returns as they were. Parts made one by one
+    need not be joined first (a large vault's are hundreds of megabytes)."""
     if child.orders is None:
         raise ValueError("this child takes no orders")
     orders = _unsent.pop(child.pid, None)
@@ -238,10 +272,19 @@ def send(child: Child, *parts: bytes) -> None:
 
 
 def answer(child: Child) -> bytes | None:
-    """The child's answer to its orders (after `send`), or None when it gave none or failed.
-    Read once; later calls give None."""
-    box = _unread.pop(child.pid, None)
-    return _one(_take(box)) or None if box is not None else None
+    """The child's next answer to its orders (after `send`), in the order it gave them; None
+    once it has given its last (an empty answer reads as None too), or when it failed."""
+    held = _unread.get(child.pid)
+    if held is None:
+        return None
+    box, offset = held
+    message = _read(box, offset)
+    if message is None:         # no more
+        del _unread[child.pid]
+        _close((box.signal, box.store))
+        return None
+    parts, _unread[child.pid] = message[0], (box, message[1])
+    return _one(parts) or None
 
 
 def wait(name: str | None = None) -> None:
@@ -261,7 +304,8 @@ def _forget(name: str) -> Child | None:
     none (it would wait for them for ever)."""
     child = _background.pop(name, None)
     if child is not None:
-        for box in (_unsent.pop(child.pid, None), _unread.pop(child.pid, None)):
+        unread = _unread.pop(child.pid, None)
+        for box in (_unsent.pop(child.pid, None), unread[0] if unread is not None else None):
             if box is not None:
                 _close((box.signal, box.store))
     return child

@@ -30,8 +30,8 @@ from typing import Any, Callable, Iterable, Sequence
 import networkx as nx
 
 from kb import forked, snapshot
-from kb.lineage import Lineage, encoded_lineage, from_tuples, infer_lineage, statements_of
-from kb.resolve import Index, Resolution, build_index, node_id, resolve_vault
+from kb.lineage import Lineage, encoded_lineage, from_tuples, index_and_lineage, infer_lineage, statements_of
+from kb.resolve import Index, Resolution, build_index, decoded_index, node_id, resolve_vault
 from kb.vault import Beside, beside_result, load_vault, paused_gc
 
 FORMATS = ("json", "graphml", "gexf", "dot")
@@ -51,8 +51,9 @@ class VaultGraph:
 def load_graph(root: Path) -> VaultGraph:
     """`vault_graph(load_vault(root))`, the lineage inferred by the child that reads part of a
     large vault, from what each process read (see `kb.vault.Beside`), while this process
-    decodes the notes, indexes them and resolves their links."""
-    return vault_graph(load_vault(root, beside=Beside(statements_of, encoded_lineage)))
+    decodes the notes and resolves their links. The child indexes the notes' names first,
+    for itself, and hands that index over too."""
+    return vault_graph(load_vault(root, beside=Beside(statements_of, index_and_lineage)))
 
 
 def vault_graph(vault) -> VaultGraph:
@@ -67,11 +68,13 @@ def vault_graph(vault) -> VaultGraph:
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
     if stages is not None and stages.graph is not None:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
+    beside = getattr(vault, "beside", None) is not None
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
-        lineage_of = _lineage_from(vault, index, None)
+        lineage_of = _lineage_from(vault, index, functools.partial(_beside_lineage, vault) if beside else None)
     else:
-        index = build_index(vault)
+        indexed = _beside_index(vault) if beside else None
+        index = indexed if indexed is not None else build_index(vault)
         lineage_of = _lineage_beside(vault, index)
         resolutions = resolve_vault(vault, index)
     graph, lineage = _graph(vault, resolutions, lineage_of)
@@ -81,6 +84,20 @@ def vault_graph(vault) -> VaultGraph:
 
 # Below this many notes, forking costs more than inferring the lineage here.
 PARALLEL_MIN_NOTES = 2000
+
+
+def _beside_index(vault) -> Index | None:
+    """The index of the vault's names that the child that read part of it built, its first
+    answer (see `load_graph`); None when it answered none."""
+    encoded = beside_result(vault)
+    return decoded_index(encoded, vault) if encoded is not None else None
+
+
+def _beside_lineage(vault) -> bytes | None:
+    """The lineage that child answered, past the index it answered first, which links a
+    snapshot served made unneeded (taken only now, it is not waited for before)."""
+    beside_result(vault)
+    return beside_result(vault)
 
 
 def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:

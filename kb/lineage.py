@@ -33,13 +33,13 @@ from itertools import starmap
 from operator import attrgetter, itemgetter
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Literal, NamedTuple
+from typing import Callable, Iterator, Literal, NamedTuple
 
 import networkx as nx
 
 from kb.diagnostics import Diagnostic
 from kb.parse.note import ParsedNote, first_targets
-from kb.resolve import Index, build_index, match_target, node_id
+from kb.resolve import Index, build_index, encoded_index, match_target, node_id
 from kb.vault import paused_gc
 
 Evidence = Literal["table", "related", "frontmatter"]
@@ -310,6 +310,16 @@ def encoded_lineage(statements: list[tuple], files: tuple[str, ...], index: Inde
         if index is None:
             index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
         return marshal.dumps(_inferred(statements, index))
+
+
+def index_and_lineage(statements: list[tuple], files: tuple[str, ...]) -> Iterator[bytes]:
+    """`encoded_lineage` in a process that holds the statements, not the notes (the child that
+    read part of a vault, see `kb.vault.Beside`), as two answers: first the index it builds
+    of the notes' names and the vault's other `files` (`kb.resolve.encoded_index`), which the
+    process holding the notes then need not build again, then the lineage."""
+    index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+    yield encoded_index(index)
+    yield encoded_lineage(statements, files, index)
 
 
 _UNREAD = object()

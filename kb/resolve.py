@@ -45,10 +45,11 @@ only when the parsed note lists its blocks; otherwise `anchor_found` is None.
 
 from __future__ import annotations
 
+import marshal
 import posixpath
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Iterable, Literal
 
@@ -132,6 +133,39 @@ def build_index(vault) -> Index:
     """Index a loaded vault (anything with `notes` and `files`) for resolving links and names."""
     with paused_gc():
         return _build_index(vault)
+
+
+# The index's tables of names: what a snapshot stores of it, or another process hands over
+# (the notes themselves are those of the vault that reads them back).
+INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
+
+
+def index_tables(index: Index) -> list[dict[str, tuple[str, ...]]]:
+    return [getattr(index, name) for name in INDEX_TABLES]
+
+
+def index_of(notes: Iterable[ParsedNote], tables: Iterable[dict[str, tuple[str, ...]]]) -> Index:
+    """The index of `notes` whose tables `index_tables` gave."""
+    return Index({note.path: note for note in notes}, **dict(zip(INDEX_TABLES, tables)))
+
+
+def encoded_index(index: Index) -> bytes:
+    """The index's tables, for `decoded_index` in another process holding the same notes."""
+    return marshal.dumps((len(index.notes), index_tables(index)))
+
+
+def decoded_index(encoded: bytes, vault) -> Index | None:
+    """The index of `vault` (its notes and files, in the order `build_index` read them in the
+    process that encoded it) from `encoded_index`; None when `encoded` is not one, or is
+    one of another number of notes."""
+    try:
+        count, tables = marshal.loads(encoded)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if count != len(vault.notes) or type(tables) is not list or len(tables) != len(INDEX_TABLES) \
+            or not all(type(table) is dict for table in tables):
+        return None
+    return index_of(vault.notes, tables)
 
 
 def _build_index(vault) -> Index:

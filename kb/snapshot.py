@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from kb.cache import code_digest, listed, open_parts, vault_file, write_checked
-from kb.resolve import Index, Resolution
+from kb.resolve import Index, Resolution, index_of, index_tables
 
 if TYPE_CHECKING:   # imported when a graph is read or written: `kb check` needs neither (nor networkx)
     import networkx as nx
@@ -147,13 +147,12 @@ def _code_fingerprint() -> bytes:
 
 _RESOLUTION_REST = tuple(f.name for f in fields(Resolution) if f.name not in ("source", "link"))
 _LINE = attrgetter("line")
-_INDEX_TABLES = tuple(f.name for f in fields(Index) if f.name not in ("notes", "_memo", "_anchors"))
 
 
 def _encode_links(vault, index: Index, resolutions: tuple[Resolution, ...]) -> Iterator[tuple[object, bytes]]:
     """The links' sections, each made once the one before is written (see `save`): the
     index's tables, the resolutions column by column, and what `_reuse_links` checks."""
-    yield "index", marshal.dumps([getattr(index, name) for name in _INDEX_TABLES])
+    yield "index", marshal.dumps(index_tables(index))
     place = {note.path: k for k, note in enumerate(vault.notes)}
     # Resolutions come note by note (see resolve_vault): each note's run, for _reuse_links.
     runs = []
@@ -199,7 +198,7 @@ def _columns(encoded_resolutions: tuple) -> tuple:
 def _decode_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]]:
     tables, encoded_resolutions, *_ = encoded
     notes = vault.notes
-    index = Index({note.path: note for note in notes}, **dict(zip(_INDEX_TABLES, tables)))
+    index = index_of(notes, tables)
     paths = [note.path for note in notes]
     links = [note.links for note in notes]
     sources, places, targets, *rest = _columns(encoded_resolutions)
@@ -217,7 +216,7 @@ def _reuse_links(vault, encoded: tuple) -> tuple[Index, tuple[Resolution, ...]] 
     tables, encoded_resolutions, code, context, runs = encoded
     if code != _code_fingerprint() or context != _context(vault):
         return None
-    index = Index({note.path: note for note in vault.notes}, **dict(zip(_INDEX_TABLES, tables)))
+    index = index_of(vault.notes, tables)
     stored = {path: (content_hash, start, end) for path, content_hash, start, end in runs}
     _, places, *rest = _columns(encoded_resolutions)
     resolutions: list[Resolution] = []

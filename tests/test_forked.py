@@ -7,6 +7,7 @@ test session may have some (the browser tests' driver).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,33 @@ forked.wait()
     assert int(target.read_text()) > os.nice(0)
 
 
+def test_a_child_gives_several_answers_in_order_at_full_priority_until_its_last(tmp_path):
+    out = run("""
+import os
+from kb import forked
+def go_on(orders, reply):
+    orders()
+    start = os.nice(0)
+    reply(b"index", more=True)
+    reply(b"", more=True)                       # an empty answer reads as None, and more follow
+    reply(b"lineage " + str(os.nice(0) - start).encode(), more=True)
+    reply(b"last")
+    reply(b"ignored")                           # after the last
+def stops(orders, reply):
+    orders()
+    reply(b"first", more=True)
+    os._exit(1)                                 # fails before its last answer
+for then in (go_on, stops):
+    child = forked.start(lambda: b"r", then=then, name=then.__name__)
+    forked.result(child)
+    forked.send(child)
+    print([forked.answer(child) for _ in range(6)])
+forked.wait()
+""")
+    assert out.splitlines() == ["[b'index', None, b'lineage 0', b'last', None, None]",
+                                "[b'first', None, None, None, None, None]"]
+
+
 def test_an_answer_never_read_does_not_hold_up_the_exit(tmp_path):
     target = tmp_path / "written"
     run("""
@@ -155,7 +183,7 @@ import sys
 from pathlib import Path
 import kb.graph as graph
 from kb.lineage import infer_lineage
-from kb.resolve import build_index
+from kb.resolve import build_index, index_tables
 from kb.vault import load_vault
 
 if sys.argv[2].endswith("fails"):
@@ -163,21 +191,58 @@ if sys.argv[2].endswith("fails"):
     graph.encoded_lineage = None    # a child forked for the lineage cannot infer it
     kb.lineage.build_index = None   # the reading child cannot index the names it was sent
 if sys.argv[2].startswith("reader"):
-    inferred_here = []
+    inferred_here, indexed_here = [], []
     def counted(*args):
         inferred_here.append(1)     # counted in the process that calls it
         return infer_lineage(*args)
-    graph.infer_lineage = counted
+    def indexed(vault):
+        indexed_here.append(1)
+        return build_index(vault)
+    graph.infer_lineage, graph.build_index = counted, indexed
     stages = graph.load_graph(Path(sys.argv[1]))    # inferred by the child that read half the notes
     vault = stages.vault
     assert vault.beside is not None
-    assert len(inferred_here) == (sys.argv[2] == "reader-fails")
+    assert len(inferred_here) == len(indexed_here) == (sys.argv[2] == "reader-fails")
 else:
     vault = load_vault(Path(sys.argv[1]), use_cache=False)
     stages = graph.vault_graph(vault)
-assert stages.lineage == infer_lineage(vault, build_index(vault))
+index = build_index(vault)
+assert stages.lineage == infer_lineage(vault, index)
+# the index the reading child hands over is the one this process would build, over its own notes
+assert index_tables(stages.index) == index_tables(index)
+assert all(stages.index.notes[note.path] is note for note in vault.notes) and len(stages.index.notes) == len(index.notes)
 print(len(stages.lineage.edges), sorted(stages.graph.nodes(data="year")))
 """
+
+
+def test_a_reading_child_beside_links_a_snapshot_serves_gives_the_lineage(tmp_path, cache):
+    # Notes whose text changed, names not: their links come from the snapshot, the lineage
+    # from the child that read them (past the index it answers first, not needed then).
+    shutil.copytree(REPO / "notes", tmp_path / "notes")
+    out = run("""
+import sys
+from pathlib import Path
+import kb.graph as graph, kb.snapshot as snapshot, kb.vault
+from kb.lineage import infer_lineage
+from kb.resolve import build_index
+kb.vault._RACY_NS = 0
+root = Path(sys.argv[1])
+graph.load_graph(root)
+graph.load_graph(root)                          # nothing changed since: the snapshot
+for note in ("AlexNet.md", "VGGNet.md", "ResNet.md"):
+    path = root / note
+    path.write_text(path.read_text() + "\\nMore prose.\\n")
+served, inferred_here = [], []
+load = snapshot.load
+snapshot.load = lambda *args, **kwargs: served.append(load(*args, **kwargs)) or served[-1]
+graph.infer_lineage = lambda *args: inferred_here.append(1) or infer_lineage(*args)
+stages = graph.load_graph(root)
+assert stages.vault.beside is not None and served[0] is not None and served[0].graph is None
+assert not inferred_here                        # the child's lineage
+assert stages.lineage == infer_lineage(stages.vault, build_index(stages.vault))
+print(len(stages.lineage.edges))
+""", str(tmp_path / "notes"), KB_CACHE_DIR=str(cache))
+    assert int(out) > 0
 
 
 @pytest.mark.parametrize("mode", ["child", "child-fails", "reader", "reader-fails"])
@@ -198,14 +263,16 @@ root = Path(sys.argv[1])
 load_vault(root)                # every note cached
 for name in ("b.md", "d.md", "f.md", "h.md"):
     (root / name).write_text(f"# {name} again\n[[a]]\n")
-beside = Beside(extract=lambda note: (note.path, note.links[0].target if note.links else None),
-                work=lambda extracts, files: marshal.dumps((extracts, list(files))))
+def work(extracts, files):
+    yield marshal.dumps(extracts)
+    yield marshal.dumps(list(files))
+beside = Beside(extract=lambda note: (note.path, note.links[0].target if note.links else None), work=work)
 vault = load_vault(root, beside=beside)
-extracts, files = marshal.loads(beside_result(vault))
+extracts, files = marshal.loads(beside_result(vault)), marshal.loads(beside_result(vault))   # in order
 assert [path for path, _ in extracts] == [note.path for note in vault.notes], extracts
 assert files == list(vault.files) == ["figure.png"], files
 assert dict(extracts)["b.md"] == "a" and dict(extracts)["a.md"] == "b"
-assert beside_result(vault) is None        # given once
+assert beside_result(vault) is None        # each answer given once
 print(vault.parsed, len(extracts))
 """
 
@@ -224,7 +291,7 @@ def test_no_work_beside_the_load_without_a_child(tmp_path, cache):
 import sys
 from pathlib import Path
 from kb.vault import Beside, beside_result, load_vault
-vault = load_vault(Path(sys.argv[1]), beside=Beside(extract=lambda note: 1, work=lambda extracts, files: b"x"))
+vault = load_vault(Path(sys.argv[1]), beside=Beside(extract=lambda note: 1, work=lambda extracts, files: [b"x"]))
 print(vault.beside, beside_result(vault))
 """, str(tmp_path), KB_CACHE_DIR=str(cache), KB_FORK="0")
     assert out.split() == ["None", "None"]

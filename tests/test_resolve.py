@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kb.parse.note import Heading, Link, ParsedNote
-from kb.resolve import (build_index, diagnostics, node_id, resolve_link, resolve_name,
-                        resolve_vault)
+from kb.resolve import (build_index, decoded_index, diagnostics, encoded_index, index_tables, node_id,
+                        resolve_link, resolve_name, resolve_vault)
 from kb.vault import Vault
 
 
@@ -177,3 +177,17 @@ def test_resolve_vault_orders_by_source_and_line_and_reports_diagnostics():
 def test_node_id():
     assert node_id("AI/ML/README.md") == "AI/ML/README"
     assert node_id("img/white.png") == "img/white.png"
+
+
+def test_an_index_handed_over_serves_the_notes_it_was_built_from(index):
+    vault = Vault(Path("vault"), tuple(index.notes.values()), ("img/figure.png",))
+    handed = decoded_index(encoded_index(index), vault)
+    assert index_tables(handed) == index_tables(index)
+    assert all(handed.notes[path] is note for path, note in index.notes.items())
+    for target in ("Residual Network", "README", "security and privacy", "white.png", "Nowhere"):
+        assert resolve(handed, target, "nlp/x.md") == resolve(index, target, "nlp/x.md")
+    # not an index, or one of another vault: the receiver builds its own
+    fewer = Vault(Path("vault"), tuple(index.notes.values())[1:], ())
+    for encoded, of in ((b"\x00not marshal", vault), (encoded_index(index)[:-3], vault), (b"N", vault),
+                        (encoded_index(index), fewer)):
+        assert decoded_index(encoded, of) is None

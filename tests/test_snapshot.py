@@ -9,7 +9,7 @@ import pytest
 
 import kb.snapshot
 from kb.graph import dumps, vault_graph
-from kb.resolve import build_index, resolve_vault
+from kb.resolve import build_index, index_tables, resolve_vault
 from kb.vault import load_vault
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,8 +44,7 @@ def same_stages(a, b) -> None:
                 for node, around in getattr(b.graph, adjacency).items()]
     assert all(a.graph._pred[v][u] is keys for u, around in a.graph._succ.items() for v, keys in around.items())
     assert a.graph.graph == b.graph.graph
-    for name in kb.snapshot._INDEX_TABLES:
-        assert getattr(a.index, name) == getattr(b.index, name)
+    assert index_tables(a.index) == index_tables(b.index)
 
 
 @pytest.mark.parametrize("edge_rows", [False, True], ids=["edges-pickled", "edges-as-rows"])

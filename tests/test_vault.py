@@ -341,7 +341,7 @@ if mode == "overlap":                 # the child claims as if the parent's clai
         time.sleep(0.05)
         return range(start, end) if start < end else None
     vault._Meeting.from_front = from_front
-beside = vault.Beside(extract=lambda note: note.path, work=lambda extracts, files: marshal.dumps(extracts))
+beside = vault.Beside(extract=lambda note: note.path, work=lambda extracts, files: [marshal.dumps(extracts)])
 both = vault.load_vault(root, use_cache=mode != "child-fails", beside=beside)
 assert forks and forks[0] == len(alone.notes), forks
 assert both.notes == alone.notes and both.diagnostics == alone.diagnostics
