@@ -214,7 +214,8 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | Iterabl
             yield part
             del part        # see `atomic.write_parts`
     try:
-        atomic.write_parts(path, hashed(), start=lambda: magic + key + digest.digest())
+        # not forced to disk: a file cut short by a power cut fails its sha256 and is made again
+        atomic.write_parts(path, hashed(), start=lambda: magic + key + digest.digest(), durable=False)
     except OSError:
         pass
 

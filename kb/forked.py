@@ -147,6 +147,9 @@ class Child:
     orders: _Box | None     # what the child does next (see `start`)
     answers: _Box | None    # the child's answer to its orders
     name: str | None
+    # with orders: a pipe the child closes once its work is done, before it exits (tearing
+    # down a large process takes a while, which `wait` need not wait for)
+    done: int | None = None
 
 
 _background: dict[str, Child] = {}  # children gone on in the background (see `start`), by name
@@ -195,9 +198,13 @@ def start(work: Callable[[], bytes],
     boxes = _boxes(3 if then is not None else 1)
     if boxes is None:
         return None
-    pid = _fork()
+    try:
+        done = os.pipe() if then is not None else (-1, -1)
+    except OSError:
+        done = None
+    pid = _fork() if done is not None else None
     if pid is None:
-        _close(end for box in boxes for end in box)
+        _close([end for box in boxes for end in box] + list(done or ()))
         return None
     # (read end, write end, file) per box: the result travels to this process, orders to the
     # child, the answer back; each side keeps the end it uses and the file
@@ -205,7 +212,7 @@ def start(work: Callable[[], bytes],
     if pid == 0:
         status = 1
         try:
-            _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ())))
+            _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ()), done[0]))
             _post(_Box(results[1], results[2]), [work()])
             if then is not None:
                 then(lambda: _take(_Box(orders[0], orders[2])) or [],
@@ -213,10 +220,11 @@ def start(work: Callable[[], bytes],
                 _reply(_Box(answers[1], answers[2]), b"")     # a `then` that never replied: close all the same
             status = 0
         finally:
+            _close((done[1],))
             os._exit(status)            # no exit handlers, no buffers of the parent's
-    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ())))
+    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ()), done[1]))
     child = Child(pid, _Box(results[0], results[2]), _Box(orders[1], orders[2]) if orders else None,
-                  _Box(answers[0], answers[2]) if answers else None, name)
+                  _Box(answers[0], answers[2]) if answers else None, name, done[0] if then is not None else None)
     if then is not None:    # it goes on: orders may be sent, and answers read, from now on
         _background[name if name is not None else str(pid)] = child
         _unsent[pid] = child.orders
@@ -288,12 +296,30 @@ def answer(child: Child) -> bytes | None:
 
 
 def wait(name: str | None = None) -> None:
-    """Wait for the background child called `name` (every one when None) to finish."""
+    """Wait for the background child called `name` (every one when None) to finish its work
+    (not its exit: see `Child.done`; it is reaped later, or by the system when this process
+    ends)."""
     for known in [name] if name is not None else list(_background):
         child = _forget(known)
         if child is not None:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
+            with contextlib.suppress(OSError):
+                while os.read(child.done, 1 << 12):
+                    pass
+            _close((child.done,))
+            _exiting.add(child.pid)
+    _reap()
+
+
+_exiting: set[int] = set()      # children done with their work, not yet reaped
+
+
+def _reap() -> None:
+    for pid in list(_exiting):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                _exiting.discard(pid)
+        except ChildProcessError:
+            _exiting.discard(pid)
 
 
 atexit.register(wait)
@@ -312,6 +338,7 @@ def _forget(name: str) -> Child | None:
 
 
 def _running_background() -> int:
+    _reap()
     running = 0
     for name, child in list(_background.items()):
         try:
@@ -320,6 +347,7 @@ def _running_background() -> int:
             done = child.pid
         if done:
             _forget(name)
+            _close((child.done,))
         else:
             running += 1
     return running

@@ -114,3 +114,20 @@ def test_a_key_that_is_not_a_sha256_is_refused_before_anything_is_written(tmp_pa
     with pytest.raises(ValueError, match="32 bytes"):
         write_checked(tmp_path / "file", MAGIC, b"short", b"payload")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_checked_file_is_not_forced_to_disk_a_users_file_is(tmp_path, monkeypatch):
+    # A checked file cut short by a power cut fails its sha256 and is made again, so the run
+    # writing one need not wait for the disk; any other file kb writes is on disk before it
+    # takes its name.
+    import os
+
+    from kb import atomic
+
+    forced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: forced.append(fd) or real_fsync(fd))
+    write_checked(tmp_path / "cache", b"KB", bytes(32), b"payload")
+    assert forced == [] and read_checked(tmp_path / "cache", b"KB", bytes(32))[1] == b"payload"
+    atomic.write_text(tmp_path / "graph.json", "{}")
+    assert len(forced) == 1 and (tmp_path / "graph.json").read_text() == "{}"

@@ -149,6 +149,37 @@ forked.wait()
                                 "[b'first', None, None, None, None, None]"]
 
 
+def test_wait_waits_for_the_work_and_no_child_is_left_unreaped(tmp_path):
+    out = run("""
+import os, sys, time
+from pathlib import Path
+from kb import forked
+def go_on(orders, reply):
+    orders()
+    reply(b"")
+    time.sleep(0.3)
+    Path(sys.argv[1], str(os.getpid())).write_text("written")
+children = [forked.start(lambda: b"r", then=go_on, name=f"writer {k}") for k in range(3)]
+for child in children:
+    forked.result(child)
+    forked.send(child)
+forked.wait()
+print(sorted(p.read_text() for p in Path(sys.argv[1]).iterdir()))    # every write done
+def state(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+for _ in range(100):
+    forked.wait()                       # reaps the children that exited since
+    if all(state(child.pid) == "gone" for child in children):
+        break
+    time.sleep(0.05)
+print([state(child.pid) for child in children])
+""", str(tmp_path))
+    assert out.splitlines() == ["['written', 'written', 'written']", "['gone', 'gone', 'gone']"]
+
+
 def test_an_answer_never_read_does_not_hold_up_the_exit(tmp_path):
     target = tmp_path / "written"
     run("""
