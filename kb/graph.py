@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable, Sequence
 import networkx as nx
 
 from kb import forked, snapshot
-from kb.lineage import Lineage, encoded_lineage, from_tuples, index_and_lineage, infer_lineage, statements_of
+from kb.lineage import (Lineage, encoded_lineage, from_parts, from_tuples, index_and_lineage, infer_lineage,
+                        statements_of)
 from kb.resolve import Index, Resolution, build_index, decoded_index, node_id, resolve_vault
 from kb.vault import Beside, beside_result, load_vault, paused_gc
 
@@ -68,14 +69,15 @@ def vault_graph(vault) -> VaultGraph:
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
     if stages is not None and stages.graph is not None:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
-    beside = getattr(vault, "beside", None) is not None
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
-        lineage_of = _lineage_from(vault, index, functools.partial(_beside_lineage, vault) if beside else None)
+        # the child that read part of the vault answers its index first, not needed now
+        lineage_of = _lineage_beside(vault, index, index_taken=False) if _read_beside(vault) \
+            else functools.partial(infer_lineage, vault, index)
     else:
-        indexed = _beside_index(vault) if beside else None
+        indexed = _beside_index(vault) if _read_beside(vault) else None
         index = indexed if indexed is not None else build_index(vault)
-        lineage_of = _lineage_beside(vault, index)
+        lineage_of = _lineage_beside(vault, index, index_taken=True)
         resolutions = resolve_vault(vault, index)
     graph, lineage = _graph(vault, resolutions, lineage_of)
     snapshot.save(vault, index, resolutions, lineage, graph)
@@ -86,6 +88,11 @@ def vault_graph(vault) -> VaultGraph:
 PARALLEL_MIN_NOTES = 2000
 
 
+def _read_beside(vault) -> bool:
+    """Whether a child that read part of the vault does `load_graph`'s work beside it."""
+    return getattr(vault, "beside", None) is not None
+
+
 def _beside_index(vault) -> Index | None:
     """The index of the vault's names that the child that read part of it built, its first
     answer (see `load_graph`); None when it answered none."""
@@ -93,40 +100,28 @@ def _beside_index(vault) -> Index | None:
     return decoded_index(encoded, vault) if encoded is not None else None
 
 
-def _beside_lineage(vault) -> bytes | None:
-    """The lineage that child answered, past the index it answered first, which links a
-    snapshot served made unneeded (taken only now, it is not waited for before)."""
-    beside_result(vault)
-    return beside_result(vault)
-
-
-def _lineage_beside(vault, index: Index) -> Callable[[], Lineage]:
-    """What gives the vault's lineage: inferred by the child that read part of the vault if it was
-    asked to (see `load_graph`), else in a child forked now when that pays; collected on the
-    call (inferred here if that child failed). Else inferred on the call."""
-    if getattr(vault, "beside", None) is None and forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
+def _lineage_beside(vault, index: Index, *, index_taken: bool) -> Callable[[], Lineage]:
+    """What gives the vault's lineage, on the call: the one the child that read part of the
+    vault sends (see `load_graph`; past its index unless `index_taken`), else one inferred
+    in a child forked now when that pays, else (or when the child failed) one inferred here."""
+    here = functools.partial(infer_lineage, vault, index)
+    if _read_beside(vault):
+        def sent() -> Lineage:
+            if not index_taken:
+                beside_result(vault)
+            return from_parts(beside_result(vault), functools.partial(beside_result, vault), here)
+        return sent
+    if forked.pays(len(vault.notes), PARALLEL_MIN_NOTES):
         child = forked.start(lambda: encoded_lineage(list(map(statements_of, vault.notes)), vault.files, index))
         if child is not None:
-            return _lineage_from(vault, index, functools.partial(forked.result, child))
-    return _lineage_from(vault, index, None)
-
-
-def _lineage_from(vault, index: Index, payload_of: Callable[[], bytes | None] | None) -> Callable[[], Lineage]:
-    """The lineage `payload_of` gives (else the one the vault's reading child inferred), or,
-    without either or when it fails, the one inferred here on the call."""
-    if payload_of is None and getattr(vault, "beside", None) is not None:
-        payload_of = functools.partial(beside_result, vault)
-    here = functools.partial(infer_lineage, vault, index)
-    if payload_of is None:
-        return here
-
-    def collect() -> Lineage:
-        payload = payload_of()
-        try:
-            return from_tuples(marshal.loads(payload)) if payload is not None else here()
-        except (ValueError, EOFError, TypeError):
-            return here()
-    return collect
+            def collect() -> Lineage:
+                payload = forked.result(child)
+                try:
+                    return from_tuples(marshal.loads(payload)) if payload is not None else here()
+                except (ValueError, EOFError, TypeError):
+                    return here()
+            return collect
+    return here
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,

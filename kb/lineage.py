@@ -93,24 +93,40 @@ class Lineage:
 
     The statements are kept as marshal bytes of their columns until `edges` is first
     read: the graph needs only the pairs, and a 50,000-note vault states about 400,000
-    lineage edges (35 MB as objects).
+    lineage edges (35 MB as objects). A lineage inferred in another process may come in
+    two parts (see `from_parts`): then `rest` gives the statements and the diagnostics
+    when either is first read.
     """
 
-    __slots__ = ("years", "diagnostics", "pairs", "_edges")
+    __slots__ = ("years", "pairs", "_edges", "_diagnostics", "_rest")
 
     def __init__(self, edges: tuple[LineageEdge, ...] | bytes, years: dict[str, StatedYear],
-                 diagnostics: tuple[Diagnostic, ...], pairs: tuple[Pair, ...]) -> None:
+                 diagnostics: tuple[Diagnostic, ...], pairs: tuple[Pair, ...],
+                 rest: Callable[[], tuple[bytes, tuple[Diagnostic, ...]]] | None = None) -> None:
         self._edges = edges         # or bytes: `_EDGE_COLUMNS` marshalled
         self.years = years
-        self.diagnostics = diagnostics
+        self._diagnostics = diagnostics
         self.pairs = pairs
+        self._rest = rest
+
+    def _arrived(self) -> None:
+        rest = self._rest
+        if rest is not None:
+            self._edges, self._diagnostics = rest()
+            self._rest = None
 
     @property
     def edges(self) -> tuple[LineageEdge, ...]:
+        self._arrived()
         edges = self._edges
         if type(edges) is bytes:
             edges = self._edges = tuple(map(LineageEdge, *marshal.loads(edges)))
         return edges
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        self._arrived()
+        return self._diagnostics
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Lineage):
@@ -139,6 +155,7 @@ def to_tuples(lineage: Lineage) -> tuple:
     snapshot. The statements go as marshal bytes of five columns (predecessors,
     successors, files, lines, evidence), which `from_tuples` keeps as they are until
     they are read."""
+    lineage._arrived()
     return (_columns(lineage._edges),
             {node: (y.year, y.file, y.line, y.evidence) for node, y in lineage.years.items()},
             [(d.file, d.line, d.message, d.code, d.severity) for d in lineage.diagnostics],
@@ -231,6 +248,29 @@ def infer_from(statements: list[tuple], index: Index) -> Lineage:
 # sorts as the edges are ordered; a year as (year, file, line, evidence).
 
 def _inferred(statements: list[tuple], index: Index) -> tuple:
+    stated = _stated(statements, index)
+    years, pairs = _graphed(stated)
+    edges, diagnostics = _found(stated)
+    return edges, years, diagnostics, pairs
+
+
+def _graphed(stated: tuple) -> tuple:
+    """What the graph takes of a lineage `_stated` gave: (years, pairs)."""
+    return stated[1], stated[2]
+
+
+def _found(stated: tuple) -> tuple:
+    """The rest of a lineage `_stated` gave: (statements as `_EDGE_COLUMNS` marshalled,
+    diagnostics): the findings take longer to make than all the graph takes."""
+    edges, years, pairs, table_years, own_years = stated
+    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
+    diagnostics.sort(key=_DIAGNOSTIC_ORDER)
+    files, lines, befores, afters, evidence = zip(*edges) if edges else ((),) * 5
+    return marshal.dumps((befores, afters, files, lines, evidence)), diagnostics
+
+
+def _stated(statements: list[tuple], index: Index) -> tuple:
+    """(edges in order, years, pairs, years other notes' tables state, notes' own years)."""
     namer = _Namer(index)
     edges: list[tuple[str, int, str, str, str]] = []
     related: list[tuple[str, int, str, str, str]] = []
@@ -275,11 +315,7 @@ def _inferred(statements: list[tuple], index: Index) -> tuple:
     for arch, stated in table_years.items():
         if arch not in years:
             years[arch] = (*stated[0], "other note")
-    pairs = _pairs(edges)
-    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
-    diagnostics.sort(key=_DIAGNOSTIC_ORDER)
-    files, lines, befores, afters, evidence = zip(*edges) if edges else ((),) * 5
-    return marshal.dumps((befores, afters, files, lines, evidence)), years, diagnostics, pairs
+    return edges, years, _pairs(edges), table_years, own_years
 
 
 _UNDATED = (None, None, None, None)
@@ -314,12 +350,39 @@ def encoded_lineage(statements: list[tuple], files: tuple[str, ...], index: Inde
 
 def index_and_lineage(statements: list[tuple], files: tuple[str, ...]) -> Iterator[bytes]:
     """`encoded_lineage` in a process that holds the statements, not the notes (the child that
-    read part of a vault, see `kb.vault.Beside`), as two answers: first the index it builds
-    of the notes' names and the vault's other `files` (`kb.resolve.encoded_index`), which the
-    process holding the notes then need not build again, then the lineage."""
-    index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
-    yield encoded_index(index)
-    yield encoded_lineage(statements, files, index)
+    read part of a vault, see `kb.vault.Beside`), as three answers: the index it builds of
+    the notes' names and the vault's other `files` (`kb.resolve.encoded_index`), which the
+    process holding the notes then need not build again; what the graph takes of the
+    lineage; the rest of it (see `from_parts`)."""
+    with paused_gc():
+        index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+        yield encoded_index(index)
+        stated = _stated(statements, index)
+        yield marshal.dumps(_graphed(stated))
+        yield marshal.dumps(_found(stated))
+
+
+def from_parts(graphed: bytes | None, rest_of: Callable[[], bytes | None], otherwise: Callable[[], Lineage]) -> Lineage:
+    """The lineage `index_and_lineage` sends as two answers: what the graph takes
+    (`graphed`), then the rest, which `rest_of` gives, taken when first read. `otherwise`
+    gives the whole lineage when an answer is missing or is not one."""
+    try:
+        years, pairs = marshal.loads(graphed)
+        years = {node: StatedYear(*year) for node, year in years.items()}
+    except (ValueError, EOFError, TypeError, AttributeError):
+        return otherwise()
+
+    def rest() -> tuple[bytes, tuple[Diagnostic, ...]]:
+        try:
+            edges, diagnostics = marshal.loads(rest_of())
+            if type(edges) is bytes:
+                return edges, tuple(starmap(Diagnostic, diagnostics))
+        except (ValueError, EOFError, TypeError):
+            pass
+        whole = otherwise()
+        whole._arrived()
+        return whole._edges, whole.diagnostics
+    return Lineage(b"", years, (), tuple(pairs), rest)
 
 
 _UNREAD = object()
