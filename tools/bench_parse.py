@@ -54,6 +54,7 @@ def _child_kb(vault: Path) -> dict:
     stages = load_graph(vault)          # what `kb graph`, `kb links`, `kb lineage` and the site run
     forked.wait()                       # a child still writing the parse cache: kb waits for it at exit
     seconds = time.perf_counter() - start
+    _reap_children()
     peaks = _peaks()
     loaded, graph = stages.vault, stages.graph
     wikilinks = sorted({(r.source.rsplit("/", 1)[-1][:-3], r.link.target.casefold())
@@ -61,6 +62,16 @@ def _child_kb(vault: Path) -> dict:
                         if r.link.syntax == "wikilink" and not r.link.embed and r.link.target})
     return {"seconds": seconds, "notes": len(loaded.notes), "nodes": graph.number_of_nodes(),
             "edges": graph.number_of_edges(), "wikilinks": wikilinks, "parsed": loaded.parsed, **peaks}
+
+
+def _reap_children() -> None:
+    """Wait for every child to exit: kb waits for its children's work, not their exit, and a
+    child's peak memory counts once it is reaped."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 def _child_obsidiantools(vault: Path) -> dict:
@@ -110,6 +121,9 @@ def _run_child(tool: str, vault: Path) -> None:
 # --- the driver ----------------------------------------------------------------------------
 
 def measure(tool: str, vault: Path, cache: Path) -> dict:
+    # What the run before left for the system to write back (kb does not force its caches to
+    # disk) is written now, not in the two cores' time of the run measured next.
+    os.sync()
     env = dict(os.environ, KB_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
     done = subprocess.run([sys.executable, __file__, "--child", tool, str(vault)], env=env,
                           capture_output=True, text=True, check=False)
