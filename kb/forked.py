@@ -145,7 +145,7 @@ class Child:
     pid: int
     results: _Box           # the child's result
     orders: _Box | None     # what the child does next (see `start`)
-    answers: _Box | None    # the child's answer to its orders
+    answers: _Box | None    # the child's answers to its orders
     name: str | None
     # with orders: a pipe the child closes once its work is done, before it exits (tearing
     # down a large process takes a while, which `wait` need not wait for)
@@ -199,7 +199,7 @@ def start(work: Callable[[], bytes],
     if boxes is None:
         return None
     try:
-        done = os.pipe() if then is not None else (-1, -1)
+        done = os.pipe() if then is not None else ()      # see `Child.done`
     except OSError:
         done = None
     pid = _fork() if done is not None else None
@@ -212,7 +212,7 @@ def start(work: Callable[[], bytes],
     if pid == 0:
         status = 1
         try:
-            _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ()), done[0]))
+            _close((results[0], *(orders[1:2] if orders else ()), *(answers[:1] if answers else ()), *done[:1]))
             _post(_Box(results[1], results[2]), [work()])
             if then is not None:
                 then(lambda: _take(_Box(orders[0], orders[2])) or [],
@@ -220,11 +220,11 @@ def start(work: Callable[[], bytes],
                 _reply(_Box(answers[1], answers[2]), b"")     # a `then` that never replied: close all the same
             status = 0
         finally:
-            _close((done[1],))
+            _close(done[1:])
             os._exit(status)            # no exit handlers, no buffers of the parent's
-    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ()), done[1]))
+    _close((results[1], *(orders[:1] if orders else ()), *(answers[1:2] if answers else ()), *done[1:]))
     child = Child(pid, _Box(results[0], results[2]), _Box(orders[1], orders[2]) if orders else None,
-                  _Box(answers[0], answers[2]) if answers else None, name, done[0] if then is not None else None)
+                  _Box(answers[0], answers[2]) if answers else None, name, done[0] if done else None)
     if then is not None:    # it goes on: orders may be sent, and answers read, from now on
         _background[name if name is not None else str(pid)] = child
         _unsent[pid] = child.orders

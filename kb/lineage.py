@@ -249,28 +249,33 @@ def infer_from(statements: list[tuple], index: Index) -> Lineage:
 
 def _inferred(statements: list[tuple], index: Index) -> tuple:
     stated = _stated(statements, index)
-    years, pairs = _graphed(stated)
     edges, diagnostics = _found(stated)
-    return edges, years, diagnostics, pairs
+    return edges, stated.years, diagnostics, stated.pairs
 
 
-def _graphed(stated: tuple) -> tuple:
-    """What the graph takes of a lineage `_stated` gave: (years, pairs)."""
-    return stated[1], stated[2]
+class _Stated(NamedTuple):
+    """A lineage as read from the statements, before its findings: the graph takes the
+    years and the pairs."""
+
+    edges: list[tuple[str, int, str, str, str]]     # in order
+    years: dict[str, tuple[int, str, int, str]]
+    pairs: tuple[Pair, ...]
+    table_years: dict[str, list[tuple[int, str, int]]]     # what other notes' tables state
+    own_years: dict[str, tuple[int, str, int, str]]
 
 
-def _found(stated: tuple) -> tuple:
-    """The rest of a lineage `_stated` gave: (statements as `_EDGE_COLUMNS` marshalled,
-    diagnostics): the findings take longer to make than all the graph takes."""
-    edges, years, pairs, table_years, own_years = stated
-    diagnostics = _year_conflicts(table_years, own_years) + _order_findings(edges, pairs, years)
+def _found(stated: _Stated) -> tuple:
+    """The rest of the lineage: (statements as `_EDGE_COLUMNS` marshalled, diagnostics). The
+    findings take longer to make than all the graph takes."""
+    edges = stated.edges
+    diagnostics = _year_conflicts(stated.table_years, stated.own_years) + \
+        _order_findings(edges, stated.pairs, stated.years)
     diagnostics.sort(key=_DIAGNOSTIC_ORDER)
     files, lines, befores, afters, evidence = zip(*edges) if edges else ((),) * 5
     return marshal.dumps((befores, afters, files, lines, evidence)), diagnostics
 
 
-def _stated(statements: list[tuple], index: Index) -> tuple:
-    """(edges in order, years, pairs, years other notes' tables state, notes' own years)."""
+def _stated(statements: list[tuple], index: Index) -> _Stated:
     namer = _Namer(index)
     edges: list[tuple[str, int, str, str, str]] = []
     related: list[tuple[str, int, str, str, str]] = []
@@ -315,7 +320,7 @@ def _stated(statements: list[tuple], index: Index) -> tuple:
     for arch, stated in table_years.items():
         if arch not in years:
             years[arch] = (*stated[0], "other note")
-    return edges, years, _pairs(edges), table_years, own_years
+    return _Stated(edges, years, _pairs(edges), table_years, own_years)
 
 
 _UNDATED = (None, None, None, None)
@@ -344,8 +349,13 @@ def encoded_lineage(statements: list[tuple], files: tuple[str, ...], index: Inde
     name one) are indexed here."""
     with paused_gc():
         if index is None:
-            index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+            index = _names_index(statements, files)
         return marshal.dumps(_inferred(statements, index))
+
+
+def _names_index(statements: list[tuple], files: tuple[str, ...]) -> Index:
+    """The index of the notes' names and aliases that `statements` hold, and the vault's other `files`."""
+    return build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
 
 
 def index_and_lineage(statements: list[tuple], files: tuple[str, ...]) -> Iterator[bytes]:
@@ -355,10 +365,10 @@ def index_and_lineage(statements: list[tuple], files: tuple[str, ...]) -> Iterat
     process holding the notes then need not build again; what the graph takes of the
     lineage; the rest of it (see `from_parts`)."""
     with paused_gc():
-        index = build_index(_Names([_Named(s[0], s[1]) for s in statements], files))
+        index = _names_index(statements, files)
         yield encoded_index(index)
         stated = _stated(statements, index)
-        yield marshal.dumps(_graphed(stated))
+        yield marshal.dumps((stated.years, stated.pairs))
         yield marshal.dumps(_found(stated))
 
 

@@ -455,13 +455,13 @@ def _extracts(extract: Callable[[ParsedNote], Any], share: Share, outcomes: list
 
 def _go_on(cache_file: Path | None, entries: list[list | None], to_read: Share, meeting: _Meeting, shared: dict,
            beside: tuple[Beside, tuple[str, ...]] | None,
-           orders: Callable[[], list[bytes]], reply: Callable[[bytes], None]) -> None:
+           orders: Callable[[], list[bytes]], reply: Callable[..., None]) -> None:
     """In the child, once it has handed its notes over: with the extracts of its own notes
     and those the parent `orders` it, it does the `beside` work and answers; then it writes
     the cache, its share and the parent's."""
     extracts = shared.pop("extracts", None)
     parts = orders()
-    if not parts:               # the parent took over
+    if not parts:               # the parent stopped before it sent any (see `kb.forked.wait`)
         return
     # The parent has stopped claiming before it sends its orders: its share starts at `back`,
     # and the notes this process read from there on (a batch at most) are the parent's.
