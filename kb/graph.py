@@ -73,7 +73,7 @@ def vault_graph(vault) -> VaultGraph:
         index, resolutions = stages.index, stages.resolutions
         # the child that read part of the vault answers its index first, not needed now
         lineage_of = _lineage_beside(vault, index, index_taken=False) if _read_beside(vault) \
-            else functools.partial(infer_lineage, vault, index)
+            else _inferred_now(vault, index)
     else:
         indexed = _beside_index(vault) if _read_beside(vault) else None
         index = indexed if indexed is not None else build_index(vault)
@@ -103,7 +103,8 @@ def _beside_index(vault) -> Index | None:
 def _lineage_beside(vault, index: Index, *, index_taken: bool) -> Callable[[], Lineage]:
     """What gives the vault's lineage, on the call: the one the child that read part of the
     vault sends (see `load_graph`; past its index unless `index_taken`), else one inferred
-    in a child forked now when that pays, else (or when the child failed) one inferred here."""
+    in a child forked now when that pays, else one inferred here now (and here when the
+    child failed)."""
     here = functools.partial(infer_lineage, vault, index)
     if _read_beside(vault):
         def sent() -> Lineage:
@@ -121,7 +122,16 @@ def _lineage_beside(vault, index: Index, *, index_taken: bool) -> Callable[[], L
                 except (ValueError, EOFError, TypeError):
                     return here()
             return collect
-    return here
+    return _inferred_now(vault, index)
+
+
+def _inferred_now(vault, index: Index) -> Callable[[], Lineage]:
+    """The lineage inferred here and now, before the links are resolved and their graph built:
+    those then reuse the memory its working objects took and freed. Inferred after them, it
+    left the peak of a 50,000-note vault's first run with nothing changed 1,040 MB, against
+    995 MB inferred first (see `kb.lineage.infer_lineage`)."""
+    lineage = infer_lineage(vault, index)
+    return lambda: lineage
 
 
 def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage | None = None,
