@@ -209,7 +209,7 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | Iterabl
 
     def hashed() -> Iterator[bytes]:
         yield bytes(_header_size(magic))        # room for the header, written once the sha256 is known
-        for part in parts:
+        for part in _batched(parts):
             digest.update(part)
             yield part
             del part        # see `atomic.write_parts`
@@ -218,6 +218,37 @@ def write_checked(path: Path, magic: bytes, key: bytes, payload: bytes | Iterabl
         atomic.write_parts(path, hashed(), start=lambda: magic + key + digest.digest(), durable=False)
     except OSError:
         pass
+
+
+# Small parts are joined into batches of about this many bytes before they are hashed and
+# written: a large vault's parse cache is 50,000 parts of 3 KB, and a hash update and a write
+# per part took 0.66 s of writing its 152 MB, 0.35 s in batches. A part this large or larger
+# goes as it is, never copied (a snapshot's sections run to tens of megabytes).
+_BATCH_BYTES = 1 << 20
+
+
+def _batched(parts: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+    """The bytes of `parts` end to end, small ones joined into batches of `_BATCH_BYTES`."""
+    batch: list[bytes | memoryview] = []
+    held = 0
+    for part in parts:
+        size = len(part)
+        if size < _BATCH_BYTES:
+            batch.append(part)
+            held += size
+            if held < _BATCH_BYTES:
+                continue
+            part = b"".join(batch)
+            batch.clear()
+            held = 0
+        elif batch:
+            yield b"".join(batch)
+            batch.clear()
+            held = 0
+        yield part
+        del part        # see `atomic.write_parts`
+    if batch:
+        yield b"".join(batch)
 
 
 def listed(sections: Iterable[tuple[Any, bytes | memoryview | list[bytes]]]) -> Iterator[bytes | memoryview]:

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from kb.cache import listed, open_parts, read_checked, read_listing, write_checked
+from kb.cache import _BATCH_BYTES, listed, open_parts, read_checked, read_listing, write_checked
 
 MAGIC = b"kb-test\n"
 KEY = bytes(range(32))
@@ -68,7 +68,7 @@ class Piece(bytearray):
     """A part that can say whether it is still held (bytes cannot be weakly referenced)."""
 
 
-def test_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
+def test_large_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
     import weakref
 
     made = []
@@ -76,7 +76,7 @@ def test_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
     def make(k: int) -> Piece:
         # by the time a part is made, every part made before it has been written and let go
         assert all(ref() is None for ref in made)
-        piece = Piece(b"%d" % k * 1000)
+        piece = Piece(b"%d" % k * _BATCH_BYTES)
         made.append(weakref.ref(piece))
         return piece
 
@@ -87,7 +87,32 @@ def test_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
     path = tmp_path / "file"
     write_checked(path, MAGIC, KEY, listed(sections()))
     with open_parts(path, MAGIC) as opened:
-        assert [part.read() for part in opened.parts.values()] == [b"%d" % k * 1000 for k in range(5)]
+        assert [part.read() for part in opened.parts.values()] == [b"%d" % k * _BATCH_BYTES for k in range(5)]
+
+
+def test_small_parts_are_held_a_batch_at_most(tmp_path):
+    import weakref
+
+    made = []
+    most_held = 0
+
+    def make(k: int) -> Piece:
+        nonlocal most_held
+        held = sum(len(piece) for piece in (ref() for ref in made) if piece is not None)
+        most_held = max(most_held, held)
+        piece = Piece(b"%04d" % k * 250)      # 1,000 bytes
+        made.append(weakref.ref(piece))
+        return piece
+
+    def sections():
+        for k in range(3000):
+            yield ("part", k), make(k)
+
+    path = tmp_path / "file"
+    write_checked(path, MAGIC, KEY, listed(sections()))
+    assert most_held < _BATCH_BYTES
+    with open_parts(path, MAGIC) as opened:
+        assert [part.read() for part in opened.parts.values()] == [b"%04d" % k * 250 for k in range(3000)]
 
 
 def test_a_part_may_come_in_pieces(tmp_path):
