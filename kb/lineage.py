@@ -170,9 +170,10 @@ def from_tuples(encoded: tuple, shared: dict[str, str] | None = None) -> Lineage
         raise TypeError("the statements of an encoded lineage are marshal bytes")
     if shared is not None:
         get = shared.get
-        pairs = [(get(before, before), get(after, after), get(file, file), *rest)
-                 for before, after, file, *rest in pairs]
-        years = {get(node, node): (year, get(file, file), *rest) for node, (year, file, *rest) in years.items()}
+        pairs = [(get(before, before), get(after, after), get(file, file), line, evidence, count)
+                 for before, after, file, line, evidence, count in pairs]
+        years = {get(node, node): (year, get(file, file), line, evidence)
+                 for node, (year, file, line, evidence) in years.items()}
     return Lineage(edges, {node: StatedYear(*year) for node, year in years.items()},
                    tuple(starmap(Diagnostic, diagnostics)), tuple(pairs))
 
@@ -456,10 +457,6 @@ class _Namer:
                 return found
         return self._cached(self._names, name, source, self._of_name)
 
-    def of_cell(self, text: str, target: str | None, source: str) -> str | None:
-        """The node a table cell names: its first link's `target`'s, else its text's as a plain name."""
-        return self.of_target(target, source) if target is not None else self.of_name(text, source)
-
     def _cached(self, cache: dict, text: str, source: str,
                 name: Callable[[str, str], str | None]) -> str | None:
         """`name(text, source)`, remembered for `text` (in the folder of `source` when it depends on it)."""
@@ -538,13 +535,18 @@ def _lineage_rows(grid: Grid, source: str, namer: _Namer) -> list[tuple[int, str
             return None
         column = min(linked)
     rows = []
+    widest = max(year_column, column)
+    of_target, of_name = namer.of_target, namer.of_name
     for r in range(1, len(texts)):
         line, row = texts[r]
-        if max(year_column, column) >= len(row):
+        if widest >= len(row):
             continue
-        year = _year_of(row[year_column])
-        arch = namer.of_cell(row[column], links.get((r, column)), source)
-        if year is not None and arch is not None:
+        year = _year_in(row[year_column])       # a cell is text: `_year_of` reads any YAML value
+        if year is None:
+            continue
+        target = links.get((r, column))        # a cell names its first link's target, else its text
+        arch = of_target(target, source) if target is not None else of_name(row[column], source)
+        if arch is not None:
             rows.append((year, arch, line))
     return rows
 
@@ -656,8 +658,12 @@ def _on_cycles(pairs) -> list[tuple[str, str]]:
     is nearly always acyclic, and this leaves networkx nothing to search."""
     successors: dict[str, list[str]] = {}
     waiting: dict[str, int] = {}
-    for before, after, *_ in pairs:
-        successors.setdefault(before, []).append(after)
+    # each field named: `before, after, *_` builds a list per pair (223,630 pairs: 0.68 s, 0.58 s so)
+    for before, after, _, _, _, _ in pairs:
+        if before in successors:
+            successors[before].append(after)
+        else:
+            successors[before] = [after]
         waiting[after] = waiting.get(after, 0) + 1
     ready = [node for node in successors if node not in waiting]
     while ready:
