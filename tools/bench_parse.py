@@ -17,6 +17,9 @@
 
 kb and the floor run --repeat times (each cold run with an empty cache) and
 the fastest run is shown; obsidiantools, at about 45 ms a note, runs once.
+Each row also shows the CPU reference (see `cpu_reference`) timed just before
+its run: a machine whose speed moves from minute to minute moves it too, and
+a row compares only with rows of about the same reference.
 Vaults come from tools/gen_vault.py and live in a temporary folder (removed
 afterwards unless --keep is given); each is written to disk and left a few
 seconds before it is measured (see `settle`). Timings are wall-clock; the figures are
@@ -124,12 +127,13 @@ def measure(tool: str, vault: Path, cache: Path) -> dict:
     # What the run before left for the system to write back (kb does not force its caches to
     # disk) is written now, not in the two cores' time of the run measured next.
     os.sync()
+    reference = cpu_reference()     # the machine's speed just before this run
     env = dict(os.environ, KB_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
     done = subprocess.run([sys.executable, __file__, "--child", tool, str(vault)], env=env,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{tool} failed on {vault}:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return {**json.loads(done.stdout), "reference": reference}
 
 
 def fastest(tool: str, vault: Path, caches: list[Path]) -> dict:
@@ -175,11 +179,12 @@ def _row(label: str, result: dict, baseline: dict | None = None) -> str:
     per_note = result["seconds"] / result["notes"] * 1e6
     ratio = f"{result['seconds'] / baseline['seconds']:8.1f}x" if baseline else " " * 9
     return (f"  {label:<28} {result['notes']:>7} {result['seconds']:>9.3f} {per_note:>10.1f} "
-            f"{result.get('peak_mb', 0):>9.0f} {result.get('child_peak_mb', 0):>9.0f} {ratio}")
+            f"{result.get('peak_mb', 0):>9.0f} {result.get('child_peak_mb', 0):>9.0f} {ratio} "
+            f"{result['reference']:>9.3f}")
 
 
 HEADER = (f"  {'':<28} {'notes':>7} {'seconds':>9} {'µs/note':>10} {'peak MB':>9} {'child MB':>9} "
-          f"{'vs floor':>9}")
+          f"{'vs floor':>9} {'CPU ref s':>9}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,10 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         theirs = measure("obsidiantools", vault, work / "cache-unused")
         print(f"\nParse + graph of {args.peer_notes} generated notes (cold kb cache), side by side"
               f" (kb: fastest of {len(runs)} runs)")
-        print(f"  {'':<16} {'seconds':>9} {'ms/note':>9} {'peak MB':>9}")
+        print(f"  {'':<16} {'seconds':>9} {'ms/note':>9} {'peak MB':>9} {'CPU ref s':>9}")
         for label, result in (("kb", ours), ("obsidiantools", theirs)):
             print(f"  {label:<16} {result['seconds']:>9.3f} "
-                  f"{result['seconds'] / result['notes'] * 1e3:>9.3f} {result['peak_mb']:>9.0f}")
+                  f"{result['seconds'] / result['notes'] * 1e3:>9.3f} {result['peak_mb']:>9.0f} "
+                  f"{result['reference']:>9.3f}")
         print(f"  kb is {theirs['seconds'] / ours['seconds']:.0f}x faster per note")
         found = {tuple(edge) for edge in ours["wikilinks"]}
         peer = {tuple(edge) for edge in theirs["wikilinks"]}
