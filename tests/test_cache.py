@@ -68,29 +68,14 @@ class Piece(bytearray):
     """A part that can say whether it is still held (bytes cannot be weakly referenced)."""
 
 
-def test_large_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
-    import weakref
-
-    made = []
-
-    def make(k: int) -> Piece:
-        # by the time a part is made, every part made before it has been written and let go
-        assert all(ref() is None for ref in made)
-        piece = Piece(b"%d" % k * _BATCH_BYTES)
-        made.append(weakref.ref(piece))
-        return piece
-
-    def sections():
-        for k in range(5):
-            yield ("part", k), make(k)
-
-    path = tmp_path / "file"
-    write_checked(path, MAGIC, KEY, listed(sections()))
-    with open_parts(path, MAGIC) as opened:
-        assert [part.read() for part in opened.parts.values()] == [b"%d" % k * _BATCH_BYTES for k in range(5)]
+def _part(k: int, size: int) -> bytes:
+    return (b"%06d" % k) * (size // 6)
 
 
-def test_small_parts_are_held_a_batch_at_most(tmp_path):
+def _written_as_made(path, count: int, size: int) -> tuple[int, list[bytes]]:
+    """Write `count` parts of `size` bytes (a multiple of 6), each made only when the writer asks
+    for it: the most bytes of parts made before and still held when one is made, and the parts
+    read back."""
     import weakref
 
     made = []
@@ -98,21 +83,28 @@ def test_small_parts_are_held_a_batch_at_most(tmp_path):
 
     def make(k: int) -> Piece:
         nonlocal most_held
-        held = sum(len(piece) for piece in (ref() for ref in made) if piece is not None)
-        most_held = max(most_held, held)
-        piece = Piece(b"%04d" % k * 250)      # 1,000 bytes
+        most_held = max(most_held, sum(len(piece) for piece in (ref() for ref in made) if piece is not None))
+        piece = Piece(_part(k, size))
         made.append(weakref.ref(piece))
         return piece
 
-    def sections():
-        for k in range(3000):
-            yield ("part", k), make(k)
-
-    path = tmp_path / "file"
-    write_checked(path, MAGIC, KEY, listed(sections()))
-    assert most_held < _BATCH_BYTES
+    write_checked(path, MAGIC, KEY, listed((("part", k), make(k)) for k in range(count)))
     with open_parts(path, MAGIC) as opened:
-        assert [part.read() for part in opened.parts.values()] == [b"%04d" % k * 250 for k in range(3000)]
+        return most_held, [part.read() for part in opened.parts.values()]
+
+
+def test_large_parts_made_one_by_one_are_written_one_at_a_time(tmp_path):
+    # by the time a part is made, every part made before it has been written and let go
+    size = _BATCH_BYTES + 6 - _BATCH_BYTES % 6       # the least multiple of 6 above a batch
+    most_held, parts = _written_as_made(tmp_path / "file", 5, size)
+    assert most_held == 0
+    assert parts == [_part(k, size) for k in range(5)]
+
+
+def test_small_parts_are_held_a_batch_at_most(tmp_path):
+    most_held, parts = _written_as_made(tmp_path / "file", 3000, 1002)
+    assert most_held < _BATCH_BYTES
+    assert parts == [_part(k, 1002) for k in range(3000)]
 
 
 def test_a_part_may_come_in_pieces(tmp_path):
