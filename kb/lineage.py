@@ -558,7 +558,7 @@ def _fact_table_year(grid: Grid) -> tuple[int, int] | None:
         return None
     for line, row in texts:
         if len(row) == 2 and _plain_lower(row[0]) == "year":
-            year = _year_of(row[1])
+            year = _year_in(row[1])      # a cell is text, as in `_lineage_rows`
             if year is not None:
                 return year, line
     return None
