@@ -69,17 +69,22 @@ def vault_graph(vault) -> VaultGraph:
         stages = snapshot.load(vault)       # an earlier snapshot may still serve most links
     if stages is not None and stages.graph is not None:
         return VaultGraph(vault, stages.index, stages.resolutions, stages.lineage, stages.graph)
+    noted = None
     if stages is not None:
         index, resolutions = stages.index, stages.resolutions
         # the child that read part of the vault answers its index first, not needed now
         lineage_of = _lineage_beside(vault, index, index_taken=False) if _read_beside(vault) \
             else _inferred_now(vault, index)
     else:
+        if _read_beside(vault):
+            # the notes' nodes need no index: made while the child builds it, not after
+            with paused_gc():
+                noted = _note_nodes(vault)
         indexed = _beside_index(vault) if _read_beside(vault) else None
         index = indexed if indexed is not None else build_index(vault)
         lineage_of = _lineage_beside(vault, index, index_taken=True)
         resolutions = resolve_vault(vault, index)
-    graph, lineage = _graph(vault, resolutions, lineage_of)
+    graph, lineage = _graph(vault, resolutions, lineage_of, noted)
     snapshot.save(vault, index, resolutions, lineage, graph)
     return VaultGraph(vault, index, resolutions, lineage, graph)
 
@@ -141,12 +146,13 @@ def build_graph(vault, resolutions: tuple[Resolution, ...], *, lineage: Lineage 
                   else functools.partial(infer_lineage, vault, index))[0]
 
 
-def _graph(vault, resolutions: tuple[Resolution, ...],
-           lineage_of: Callable[[], Lineage]) -> tuple[nx.MultiDiGraph, Lineage]:
-    """The graph and the lineage. `lineage_of` is called once the links' graph is built: a
-    lineage inferred in a forked child has that long to arrive."""
+def _graph(vault, resolutions: tuple[Resolution, ...], lineage_of: Callable[[], Lineage],
+           noted: tuple[nx.MultiDiGraph, dict[str, str]] | None = None) -> tuple[nx.MultiDiGraph, Lineage]:
+    """The graph and the lineage, on `noted` (see `_note_nodes`) when given. `lineage_of` is
+    called once the links' graph is built: a lineage inferred in a forked child has that long
+    to arrive."""
     with paused_gc():
-        graph, missing = _link_graph(vault, resolutions)
+        graph, missing = _link_graph(vault, resolutions, noted if noted is not None else _note_nodes(vault))
         lineage = lineage_of()
         _add_lineage(graph, missing, lineage)
     return graph, lineage
@@ -268,9 +274,8 @@ def from_row(row: tuple, notes: dict[str, Any] | None = None, lines: Sequence[st
     return _link_data(kind, row[1], row[2], context, *row[4:])
 
 
-def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiGraph, dict[str, str]]:
-    """The graph of notes, files, missing targets and links, years not yet set; and the missing
-    nodes (case-folded name -> node id)."""
+def _note_nodes(vault) -> tuple[nx.MultiDiGraph, dict[str, str]]:
+    """A graph of the vault's notes, no edges, years not yet set; and each note's node id by path."""
     G = nx.MultiDiGraph()
     ids = {note.path: node_id(note.path) for note in vault.notes}
     # as `G.add_nodes_from` would add them, but keeping each data dict as made (networkx copies it)
@@ -279,6 +284,14 @@ def _link_graph(vault, resolutions: tuple[Resolution, ...]) -> tuple[nx.MultiDiG
         G._succ[node] = {}
         G._pred[node] = {}
         G._node[node] = _note_data(note, sorted({tag.name for tag in note.tags}), None)
+    return G, ids
+
+
+def _link_graph(vault, resolutions: tuple[Resolution, ...], noted: tuple[nx.MultiDiGraph, dict[str, str]]
+                ) -> tuple[nx.MultiDiGraph, dict[str, str]]:
+    """`noted`'s graph of the notes (see `_note_nodes`) with the files, missing targets and
+    links added, years not yet set; and the missing nodes (case-folded name -> node id)."""
+    G, ids = noted
     missing: dict[str, str] = {}
     files = set(vault.files)
 
