@@ -9,34 +9,35 @@
    writes the cache), the per-note ratio, and the difference
    between the wikilinks each tool found (source note, target as written) on
    the syntax both read: wikilinks in note bodies, embeds and frontmatter left
-   out. markdown-it-py (`MarkdownIt("commonmark").enable("table")`, the oracle of
-   kb's parser tests) parses the same notes, for 3.
+   out.
 2. kb alone on each of --sizes notes, cold (empty parse cache) and warm
    (nothing changed), beside the floor: read every file and run one link regex.
    The first warm run is shown apart: it writes the snapshot of the graph
    stages that later warm runs load (see kb/snapshot.py).
 3. The time targets (on 2 cores: 10,000 notes cold under 2.5 s and warm under
-   1 s, 50,000 cold under 12 s), judged as measured and as scaled to the machine
-   they were set on. That machine is known by its peers' speed: obsidiantools at
-   about 35 ms a note, markdown-it-py at 16 s for 10,000 notes (1.6 ms a note).
-   kb's time times a peer's time a note there, over the peer's time a note in
-   this run, is kb's time on that machine, as far as both move alike with a
-   machine's speed (all three are pure Python, busy with small objects). The
-   peers run at the start and again at the end; the faster of a peer's two runs
-   is the one used, which scales kb's time the least. Scaled by obsidiantools,
-   a target is a ratio per note: 140x for 10,000 notes cold, 350x warm, 146x
-   for 50,000 cold.
+   1 s, 50,000 cold under 12 s), judged as measured here and as scaled to the
+   machine they were set on, which is known by two peers' speed there:
+   markdown-it-py at 16 s for 10,000 notes (1.6 ms a note) and obsidiantools at
+   about 35 ms a note. kb's time times a peer's time a note there, over the
+   peer's time a note here, is kb's time on that machine, as far as both move
+   alike with a machine's speed (all three are pure Python, busy with small
+   objects). Scaled by obsidiantools, a target is a ratio per note: 140x for
+   10,000 notes cold, 350x warm, 146x for 50,000 cold.
 
-kb and the floor run --repeat times (each cold run with an empty cache) and
-the fastest run is shown; obsidiantools, at 40 to 100 ms a note, runs twice.
-Each row also shows the CPU reference (see `cpu_reference`) timed just before
-its run: a machine whose speed moves from minute to minute moves it too, and
-a row compares only with rows of about the same reference.
-Vaults come from tools/gen_vault.py and live in a temporary folder (removed
-afterwards unless --keep is given); each is written to disk and left a few
-seconds before it is measured (see `settle`). Timings are wall-clock; the figures are
-only comparable within one run, on one machine, or between runs that print
-the same CPU reference (a plain Python loop, timed at the start and the end).
+The speed of a shared machine moves from minute to minute, by half and more,
+while its load average says it is idle; a plain loop of additions does not show
+it, a workload like kb's does. So between any two measured runs the driver
+times markdown-it-py (`MarkdownIt("commonmark").enable("table")`, the oracle of
+kb's parser tests) on the first 500 notes of the peer vault, and each run is
+shown with the mean of the timings just before and just after it (the pace
+column) and scaled by it. obsidiantools runs at the start and at the end, and
+the faster of its two runs scales (which scales kb's time the least).
+
+kb and the floor run --repeat times (each cold run with an empty cache); the
+run shown is the fastest for its pace. Vaults come from tools/gen_vault.py and
+live in a temporary folder (removed afterwards unless --keep is given); each is
+written to disk and left a few seconds before it is measured (see `settle`).
+Timings are wall-clock.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ REPO = TOOLS.parent
 LINK = re.compile(rb"\[\[([^\]|#]+)")
 
 # The machine the time targets were set on, known by its peers' speed there (see 3. above).
-MS_PER_NOTE_AT_TARGETS = {"obsidiantools": 35.0, "markdown-it-py": 1.6}
+MS_PER_NOTE_AT_TARGETS = {"markdown-it-py": 1.6, "obsidiantools": 35.0}
+PACE_NOTES = 500
 TIME_TARGETS = {(10_000, "cold"): 2.5, (10_000, "warm"): 1.0, (50_000, "cold"): 12.0}
 
 
@@ -125,22 +127,7 @@ def _child_floor(vault: Path) -> dict:
     return {"seconds": time.perf_counter() - start, "notes": notes, "edges": links, **_peaks()}
 
 
-def _child_markdown_it(vault: Path) -> dict:
-    from markdown_it import MarkdownIt
-
-    parser = MarkdownIt("commonmark").enable("table")
-    start = time.perf_counter()
-    tokens = 0
-    notes = 0
-    for path in _markdown_files(vault):
-        with open(path, encoding="utf-8") as handle:
-            tokens += len(parser.parse(handle.read()))
-        notes += 1
-    return {"seconds": time.perf_counter() - start, "notes": notes, "tokens": tokens, **_peaks()}
-
-
-CHILDREN = {"kb": _child_kb, "obsidiantools": _child_obsidiantools, "floor": _child_floor,
-            "markdown-it-py": _child_markdown_it}
+CHILDREN = {"kb": _child_kb, "obsidiantools": _child_obsidiantools, "floor": _child_floor}
 
 
 def _peaks() -> dict:
@@ -157,36 +144,48 @@ def _run_child(tool: str, vault: Path) -> None:
 
 # --- the driver ----------------------------------------------------------------------------
 
-def measure(tool: str, vault: Path, cache: Path) -> dict:
+class Pace:
+    """markdown-it-py's time a note on a fixed sample of notes, taken between measured runs:
+    how fast the machine runs work like kb's at that moment (see 3. above)."""
+
+    def __init__(self, vault: Path) -> None:
+        from markdown_it import MarkdownIt
+
+        self.parser = MarkdownIt("commonmark").enable("table")
+        paths = sorted(_markdown_files(vault))[:PACE_NOTES]
+        self.texts = [Path(path).read_text(encoding="utf-8") for path in paths]
+        self.last = self.take()
+
+    def take(self) -> float:
+        start = time.perf_counter()
+        for text in self.texts:
+            self.parser.parse(text)
+        self.last = (time.perf_counter() - start) / len(self.texts) * 1e3
+        return self.last
+
+
+def measure(tool: str, vault: Path, cache: Path, pace: Pace) -> dict:
     # What the run before left for the system to write back (kb does not force its caches to
     # disk) is written now, not in the two cores' time of the run measured next.
     os.sync()
-    reference = cpu_reference()     # the machine's speed just before this run
+    before = pace.last
     env = dict(os.environ, KB_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
     done = subprocess.run([sys.executable, __file__, "--child", tool, str(vault)], env=env,
                           capture_output=True, text=True, check=False)
+    after = pace.take()
     if done.returncode != 0:
         raise SystemExit(f"{tool} failed on {vault}:\n{done.stderr}")
-    return {**json.loads(done.stdout), "reference": reference}
+    return {**json.loads(done.stdout), "pace": (before + after) / 2}
 
 
-def fastest(tool: str, vault: Path, caches: list[Path]) -> dict:
-    """The fastest of several runs, one per cache folder (a fresh folder makes a cold run)."""
-    return min((measure(tool, vault, cache) for cache in caches), key=lambda result: result["seconds"])
+def scaled(result: dict) -> float:
+    """A run's seconds on the machine the targets were set on, by markdown-it-py's pace."""
+    return result["seconds"] * MS_PER_NOTE_AT_TARGETS["markdown-it-py"] / result["pace"]
 
 
-def cpu_reference() -> float:
-    """Seconds for a plain Python loop of 5,000,000 additions, the best of three. A shared
-    machine can run slower at one time than at another while its load average says it is
-    idle, and kb's times move with it: figures of two runs compare only when this does."""
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        total = 0
-        for number in range(5_000_000):
-            total += number
-        best = min(best, time.perf_counter() - start)
-    return best
+def fastest(tool: str, vault: Path, caches: list[Path], pace: Pace) -> dict:
+    """The fastest for its pace of several runs, one per cache folder (a fresh folder makes a cold run)."""
+    return min((measure(tool, vault, cache, pace) for cache in caches), key=scaled)
 
 
 def generate(count: int, folder: Path) -> Path:
@@ -214,28 +213,27 @@ def _row(label: str, result: dict, baseline: dict | None = None) -> str:
     ratio = f"{result['seconds'] / baseline['seconds']:8.1f}x" if baseline else " " * 9
     return (f"  {label:<28} {result['notes']:>7} {result['seconds']:>9.3f} {per_note:>10.1f} "
             f"{result.get('peak_mb', 0):>9.0f} {result.get('child_peak_mb', 0):>9.0f} {ratio} "
-            f"{result['reference']:>9.3f}")
+            f"{result['pace']:>8.2f} {scaled(result):>9.3f}")
 
 
 HEADER = (f"  {'':<28} {'notes':>7} {'seconds':>9} {'µs/note':>10} {'peak MB':>9} {'child MB':>9} "
-          f"{'vs floor':>9} {'CPU ref s':>9}")
+          f"{'vs floor':>9} {'pace ms':>8} {'scaled s':>9}")
 
 
 def _per_note_ms(result: dict) -> float:
     return result["seconds"] / result["notes"] * 1e3
 
 
-def judged(count: int, case: str, result: dict, peer_ms: dict[str, float]) -> str:
+def judged(count: int, case: str, result: dict, obsidiantools_ms: float) -> str:
     """One time target, as measured and as scaled by each peer to the machine it was set on."""
     target = TIME_TARGETS[(count, case)]
 
     def verdict(seconds: float) -> str:
         return f"{seconds:6.2f} s [{'met' if seconds < target else 'missed'}]"
 
-    scaled = [f"by {peer} {verdict(result['seconds'] * MS_PER_NOTE_AT_TARGETS[peer] / ms)}"
-              for peer, ms in peer_ms.items()]
+    by_obsidiantools = result["seconds"] * MS_PER_NOTE_AT_TARGETS["obsidiantools"] / obsidiantools_ms
     return (f"  {count:>6} notes {case:<4} < {target:>4g} s: here {verdict(result['seconds'])};"
-            f" scaled {', '.join(scaled)}")
+            f" scaled by markdown-it-py {verdict(scaled(result))}, by obsidiantools {verdict(by_obsidiantools)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,24 +255,21 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start")
-    print(f"CPU reference at start: {cpu_reference():.3f} s")
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as scratch:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
 
         peer_vault = generate(args.peer_notes, work)
+        pace = Pace(peer_vault)
         runs = range(max(1, args.repeat))
-        ours = fastest("kb", peer_vault, [work / f"cache-peer-{run}" for run in runs])
-        peers = {peer: [measure(peer, peer_vault, work / "cache-unused")] for peer in MS_PER_NOTE_AT_TARGETS}
-        theirs = peers["obsidiantools"][0]
+        ours = fastest("kb", peer_vault, [work / f"cache-peer-{run}" for run in runs], pace)
+        theirs = measure("obsidiantools", peer_vault, work / "cache-unused", pace)
         print(f"\nParse + graph of {args.peer_notes} generated notes (cold kb cache), side by side"
               f" (kb: fastest of {len(runs)} runs)")
-        print(f"  {'':<16} {'seconds':>9} {'ms/note':>9} {'peak MB':>9} {'CPU ref s':>9}")
-        for label, result in (("kb", ours), ("obsidiantools", theirs),
-                              ("markdown-it-py", peers["markdown-it-py"][0])):
-            print(f"  {label:<16} {result['seconds']:>9.3f} "
-                  f"{result['seconds'] / result['notes'] * 1e3:>9.3f} {result['peak_mb']:>9.0f} "
-                  f"{result['reference']:>9.3f}")
+        print(f"  {'':<16} {'seconds':>9} {'ms/note':>9} {'peak MB':>9} {'pace ms':>8}")
+        for label, result in (("kb", ours), ("obsidiantools", theirs)):
+            print(f"  {label:<16} {result['seconds']:>9.3f} {_per_note_ms(result):>9.3f} "
+                  f"{result['peak_mb']:>9.0f} {result['pace']:>8.2f}")
         print(f"  kb is {_per_note_ms(theirs) / _per_note_ms(ours):.0f}x faster per note")
         found = {tuple(edge) for edge in ours["wikilinks"]}
         peer = {tuple(edge) for edge in theirs["wikilinks"]}
@@ -285,17 +280,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: {len(only)}" + (f" (e.g. {examples})" if only else ""))
 
         print("\nkb alone: cold = empty parse cache, warm = nothing changed since the last run"
-              "\n(targets on 2 idle cores: 10,000 notes < 2.5 s cold, < 1 s warm; 50,000 < 12 s cold;"
-              " peak < 1 GB)")
+              "\n(targets on 2 cores: 10,000 notes < 2.5 s cold, < 1 s warm; 50,000 < 12 s cold;"
+              " peak < 1 GB)\npace: markdown-it-py's ms a note around the run;"
+              f" scaled: the seconds at its pace of {MS_PER_NOTE_AT_TARGETS['markdown-it-py']:g} ms")
         print(HEADER)
         timed = []
         for count in args.sizes:
             vault = generate(count, work)
-            floor = fastest("floor", vault, [work / "cache-unused"] * len(runs))
-            cold = fastest("kb", vault, [work / f"cache-{count}-{run}" for run in runs])
+            floor = fastest("floor", vault, [work / "cache-unused"] * len(runs), pace)
+            cold = fastest("kb", vault, [work / f"cache-{count}-{run}" for run in runs], pace)
             # The first run with nothing changed also writes the graph snapshot (see kb.snapshot)
-            rewarm = measure("kb", vault, work / f"cache-{count}-0")
-            warm = fastest("kb", vault, [work / f"cache-{count}-0"] * len(runs))
+            rewarm = measure("kb", vault, work / f"cache-{count}-0", pace)
+            warm = fastest("kb", vault, [work / f"cache-{count}-0"] * len(runs), pace)
             print(_row("floor (read + 1 regex)", floor))
             print(_row("kb cold", cold, floor))
             print(_row("kb warm, first run", rewarm, floor))
@@ -304,21 +300,16 @@ def main(argv: list[str] | None = None) -> int:
                       if (count, case) in TIME_TARGETS]
 
         if timed:
-            for peer, results in peers.items():
-                results.append(measure(peer, peer_vault, work / "cache-unused"))
-            peer_ms = {peer: min(map(_per_note_ms, results)) for peer, results in peers.items()}
+            again = measure("obsidiantools", peer_vault, work / "cache-unused", pace)
             print(f"\nTime targets, as measured and scaled to the machine they were set on"
-                  f" (there: {', '.join(f'{peer} {ms:g} ms a note' for peer, ms in MS_PER_NOTE_AT_TARGETS.items())})")
-            for peer, results in peers.items():
-                print(f"  {peer} here: " + ", then ".join(
-                    f"{_per_note_ms(result):.2f} ms a note (CPU ref {result['reference']:.3f} s)"
-                    for result in results))
+                  f" (there: {', '.join(f'{peer} {ms:g} ms a note' for peer, ms in MS_PER_NOTE_AT_TARGETS.items())})"
+                  f"\n  obsidiantools here: {_per_note_ms(theirs):.1f} ms a note (pace {theirs['pace']:.2f} ms)"
+                  f" at the start, {_per_note_ms(again):.1f} (pace {again['pace']:.2f} ms) at the end")
             for count, case, result in timed:
-                print(judged(count, case, result, peer_ms))
+                print(judged(count, case, result, min(_per_note_ms(theirs), _per_note_ms(again))))
     load = os.getloadavg()
     print(f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end "
           "(above the CPU count means other work shared the machine)")
-    print(f"CPU reference at the end: {cpu_reference():.3f} s")
     return 0
 
 
