@@ -16,7 +16,7 @@
    stages that later warm runs load (see kb/snapshot.py).
 3. The time targets (on 2 cores: 10,000 notes cold under 2.5 s and warm under
    1 s, 50,000 cold under 12 s), judged as measured here and as scaled to the
-   machine they were set on, which is known by two peers' speed there:
+   machine they were set on, known by two peers' speed there, given with the targets:
    markdown-it-py at 16 s for 10,000 notes (1.6 ms a note) and obsidiantools at
    about 35 ms a note. kb's time times a peer's time a note there, over the
    peer's time a note here, is kb's time on that machine, as far as both move
@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _run_child(args.child, args.vault)
         return 0
+    if args.peer_notes < 1 or args.repeat < 1 or any(count < 1 for count in args.sizes):
+        parser.error("--peer-notes, --repeat and --sizes take counts of 1 or more")
 
     load = os.getloadavg()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
 
         peer_vault = generate(args.peer_notes, work)
         pace = Pace(peer_vault)
-        runs = range(max(1, args.repeat))
+        runs = range(args.repeat)
         ours = fastest("kb", peer_vault, [work / f"cache-peer-{run}" for run in runs], pace)
         theirs = measure("obsidiantools", peer_vault, work / "cache-unused", pace)
         print(f"\nParse + graph of {args.peer_notes} generated notes (cold kb cache), side by side"
