@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 50_000],
                         help="vault sizes for kb alone (default: 10000 50000)")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of kb and of the floor per case; the fastest is shown (default: 3)")
+                        help="runs of kb and of the floor per case; the fastest for its pace is shown (default: 3)")
     parser.add_argument("--keep", type=Path, help="generate the vaults here and keep them")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("vault", nargs="?", type=Path, help=argparse.SUPPRESS)
