@@ -76,11 +76,12 @@ def vault_graph(vault) -> VaultGraph:
         lineage_of = _lineage_beside(vault, index, index_taken=False) if _read_beside(vault) \
             else _inferred_now(vault, index)
     else:
+        indexed = None
         if _read_beside(vault):
             # the notes' nodes need no index: made while the child builds it, not after
             with paused_gc():
                 noted = _note_nodes(vault)
-        indexed = _beside_index(vault) if _read_beside(vault) else None
+            indexed = _beside_index(vault)
         index = indexed if indexed is not None else build_index(vault)
         lineage_of = _lineage_beside(vault, index, index_taken=True)
         resolutions = resolve_vault(vault, index)

@@ -19,7 +19,7 @@
    machine they were set on, known by two peers' speed there, given with the targets:
    markdown-it-py at 16 s for 10,000 notes (1.6 ms a note) and obsidiantools at
    about 35 ms a note. kb's time times a peer's time a note there, over the
-   peer's time a note here, is kb's time on that machine, as far as both move
+   peer's time a note here, estimates kb's time on that machine, as far as both move
    alike with a machine's speed (all three are pure Python, busy with small
    objects). Scaled by obsidiantools, a target is a ratio per note: 140x for
    10,000 notes cold, 350x warm, 146x for 50,000 cold.
@@ -209,7 +209,7 @@ def settle() -> None:
 
 
 def _row(label: str, result: dict, baseline: dict | None = None) -> str:
-    per_note = result["seconds"] / result["notes"] * 1e6
+    per_note = _per_note_ms(result) * 1e3
     ratio = f"{result['seconds'] / baseline['seconds']:8.1f}x" if baseline else " " * 9
     return (f"  {label:<28} {result['notes']:>7} {result['seconds']:>9.3f} {per_note:>10.1f} "
             f"{result.get('peak_mb', 0):>9.0f} {result.get('child_peak_mb', 0):>9.0f} {ratio} "
