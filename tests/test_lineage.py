@@ -11,7 +11,6 @@ import pytest
 from kb.graph import build_graph
 from kb.lineage import (ancestors, descendants, encoded_lineage, from_tuples, infer_lineage, statements_of, to_tuples,
                         timeline)
-from kb.parse.note import first_targets
 from kb.resolve import build_index, resolve_vault
 from kb.vault import load_vault
 
@@ -234,17 +233,13 @@ def test_the_lineage_read_from_each_notes_statements_alone_is_the_lineage(tmp_pa
 
 
 def test_a_table_already_read_states_what_a_packed_one_does():
-    def stated(note):
-        path, aliases, year, line, tables, targets, front, related = statements_of(note)
-        return path, aliases, year, line, [first_targets(cells, targets) for cells in tables], front, related
-
     packed = load_vault(FIXTURE, use_cache=False)
     read = load_vault(FIXTURE, use_cache=False)
     for note in read.notes:
         for table in note.tables:
             table.rows      # unpacks it
-    assert [stated(note) for note in read.notes] == [stated(note) for note in packed.notes]
-    assert any(grids for _, _, _, _, grids, _, _ in map(stated, packed.notes))
+    assert [statements_of(note) for note in read.notes] == [statements_of(note) for note in packed.notes]
+    assert any(tables for _, _, _, _, tables, _, _ in map(statements_of, packed.notes))
 
 
 def test_each_pair_is_one_graph_edge_counting_its_statements(fixture_lineage):
