@@ -541,7 +541,7 @@ def _plain_lower(text: str) -> str:
 Grid = tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str]]   # see kb.parse.note.first_targets
 
 
-def _lineage_rows(grid: Grid) -> list[tuple[int, int, str | None, str]] | None:
+def _lineage_rows(grid: Grid) -> list[tuple[int, int, str | None, str | None]] | None:
     """(year, line, target, text) per dated row of a lineage table, None when the table is
     not one: the target of the first link in the row's architecture cell, else None and the
     cell's text (a plain name)."""
