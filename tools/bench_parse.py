@@ -154,7 +154,7 @@ class Pace:
         self.parser = MarkdownIt("commonmark").enable("table")
         paths = sorted(_markdown_files(vault))[:PACE_NOTES]
         self.texts = [Path(path).read_text(encoding="utf-8") for path in paths]
-        self.last = self.take()
+        self.take()
 
     def take(self) -> float:
         start = time.perf_counter()
