@@ -74,11 +74,11 @@ def find_fields(text: str, line: int, source: str | None = None) -> tuple[list[F
             consumed = end
     if fields:
         return fields, spans
-    m = _FULL_LINE.match(text)
-    if m is not None:
-        raw_key = m.group("key").strip()
+    whole = _FULL_LINE.match(text)
+    if whole is not None:
+        raw_key = whole.group("key").strip()
         key = normalise_key(raw_key)
         if key:
-            fields.append(Field(key=key, raw_key=raw_key, value=source[m.start("value"):].strip(), line=line))
-            spans.append((m.start("value"), len(text), key))
+            fields.append(Field(key=key, raw_key=raw_key, value=source[whole.start("value"):].strip(), line=line))
+            spans.append((whole.start("value"), len(text), key))
     return fields, spans

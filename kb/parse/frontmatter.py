@@ -28,8 +28,7 @@ from kb.diagnostics import Diagnostic
 from kb.parse.links import WIKILINK, _wikilink
 from kb.parse.note import Link, Tag
 from kb.parse.tags import frontmatter_tags
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from kb.parse.yaml_load import load_yaml
 
 # A `key:` at the start of a line (any indentation): used to find the line of
 # each top-level key and, cheaply, whether any key may be repeated.
@@ -47,24 +46,6 @@ _PLAIN_WORDS = re.compile(r"[^\W\d_][\w .,/()+'&-]*")
 _FLOW_ITEM = re.compile(r""" *(?:"([^"\\\n]*)"|'([^'\n]*)'|([^\s,\[\]{}"'#:][^,\[\]{}"'#:]*?)) *(?:,|$)""")
 _TYPED_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n", "~"})
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-
-
-class _DuplicateKeyLoader(_Loader):  # type: ignore[misc, valid-type]
-    """The safe loader, noting every key a mapping repeats (with its 0-based line)."""
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.repeated: list[tuple[str, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                ident = (key_node.tag, key_node.value)
-                if ident in seen:
-                    self.repeated.append((key_node.value, key_node.start_mark.line))
-                seen.add(ident)
-        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(slots=True)
@@ -102,13 +83,14 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
     # The fast reader refuses repeated and nested keys, so only what it leaves
     # to libyaml needs the key scan (and, when a key may repeat, the slower loader).
     simple = _simple_yaml(source, text)
+    data: Any                   # whatever YAML holds: checked to be a mapping below
     try:
         if simple is not None:
             data, key_lines = simple
-            repeated = []
+            repeated: list[tuple[str, int]] = []
         else:
             key_lines, may_repeat = _scan_keys(source)
-            data, repeated = _load(text, may_repeat)
+            data, repeated = load_yaml(text, may_repeat)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -141,17 +123,6 @@ def read_frontmatter(lines: list[str], path: str) -> Frontmatter:
             result.tags.extend(frontmatter_tags(data[name], key_lines.get(name, 2)))
     result.links = _links(data, source, key_lines)
     return result
-
-
-def _load(text: str, may_repeat: bool) -> tuple[Any, list[tuple[str, int]]]:
-    """The YAML value, and the (key, 0-based line) of every repeated key."""
-    if not may_repeat:
-        return yaml.load(text, Loader=_Loader), []
-    loader = _DuplicateKeyLoader(text)
-    try:
-        return loader.get_single_data(), loader.repeated
-    finally:
-        loader.dispose()
 
 
 def _kind(value: object) -> str:
@@ -359,7 +330,7 @@ def _wikilinks_in(value: object, seen: set[int] | None = None) -> list[tuple[str
     found: list[tuple[str, str | None]] = []
     if isinstance(value, str):
         if "[[" in value:
-            found.extend(m.groups() for m in WIKILINK.finditer(value))
+            found.extend((m[1], m[2]) for m in WIKILINK.finditer(value))
         return found
     if not isinstance(value, (list, dict)):
         return found
@@ -378,7 +349,7 @@ def _wikilinks_in(value: object, seen: set[int] | None = None) -> list[tuple[str
         for item in value:
             if isinstance(item, str):       # most lists hold strings: read them here
                 if "[[" in item:
-                    found.extend(m.groups() for m in WIKILINK.finditer(item))
+                    found.extend((m[1], m[2]) for m in WIKILINK.finditer(item))
             elif isinstance(item, (list, dict)):
                 found.extend(_wikilinks_in(item, seen))
     return found

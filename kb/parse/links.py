@@ -12,7 +12,7 @@ from sys import intern
 from operator import itemgetter
 from urllib.parse import unquote
 
-from kb.parse.note import Link
+from kb.parse.note import Link, LinkSyntax
 
 # `[[target|label]]`: the target holds no brackets or pipe; the label may hold
 # balanced single brackets (`[[Git Flow|Title [with] square [brackets]]]`).
@@ -30,13 +30,13 @@ _AFTER_ANY_END = 1 << 62                 # (position, this) sorts after every sp
 
 
 def wikilink(inner: str, label: str | None, *, embed: bool, line: int, context: str,
-             syntax: str = "wikilink", key: str | None = None) -> Link | None:
+             syntax: LinkSyntax = "wikilink", key: str | None = None) -> Link | None:
     """Build the Link for `[[inner|label]]`, or None when it names nothing."""
     return _wikilink(inner, label, embed, line, context, syntax, key)
 
 
 def _wikilink(inner: str, label: str | None, embed: bool, line: int, context: str,
-              syntax: str, key: str | None) -> Link | None:
+              syntax: LinkSyntax, key: str | None) -> Link | None:
     heading = block = None
     if "#" not in inner and "\\" not in inner:
         name = inner.strip()            # the common `[[Target]]` and `[[Target|label]]`
@@ -106,12 +106,12 @@ def locate_links(text: str, line: int, context: str,
                     name = name[:-3].rstrip()
                 if not name:
                     continue
-                link = Link(intern(name), line, None, None, None, embed, "wikilink", None, key, context)
+                found.append((start - embed, m.end(),
+                              Link(intern(name), line, None, None, None, embed, "wikilink", None, key, context)))
             else:
                 link = _wikilink(inner, label, embed, line, context, "wikilink", key)
-                if link is None:
-                    continue
-            found.append((start - embed, m.end(), link))
+                if link is not None:
+                    found.append((start - embed, m.end(), link))
     if "](" in text:
         for m in _MARKDOWN_LINK.finditer(text):
             start = m.start()
@@ -119,9 +119,9 @@ def locate_links(text: str, line: int, context: str,
             start -= embed
             if start and text[start - 1] == "[":     # the tail of a wikilink, not a markdown link
                 continue
-            link = _markdown_link(m, embed, line, context, _key_at(keyed, start) if keyed else None)
-            if link is not None:
-                found.append((start, m.end(), link))
+            marked = _markdown_link(m, embed, line, context, _key_at(keyed, start) if keyed else None)
+            if marked is not None:
+                found.append((start, m.end(), marked))
         found.sort(key=_START)
     return found
 

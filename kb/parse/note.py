@@ -183,7 +183,7 @@ class Table:
         return (self.line, self.section, self.header, self.rows) == \
             (other.line, other.section, other.header, other.rows)
 
-    __hash__ = None     # mutable, like the other records
+    __hash__ = None     # type: ignore[assignment]  # mutable, like the other records
 
     def __reduce__(self):
         return Table, (self.line, self.header, self.rows, self.section)
