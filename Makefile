@@ -29,5 +29,6 @@ browser:                            ## the browser tests drive Debian's chromium
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else echo "chromium is needed for the browser tests: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-clean:
-	rm -rf $(VENV) site
+clean:                              ## also the compiled parser (see setup.py)
+	rm -rf $(VENV) site build kb/_built_from.py
+	find kb -name '*.so' -delete

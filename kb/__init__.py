@@ -8,3 +8,8 @@ The pipeline, one module per stage:
 """
 
 __version__ = "0.1.0"
+
+# before anything imports kb.parse: it runs compiled only where built from these sources
+from kb import native as _native
+
+_native.use_current_parser()

@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start")
+    from kb import native       # its measured children import kb alike, so find the parser alike
+
+    print("kb's parser: " + ("compiled (mypyc)" if native.compiled else
+                             f"uncompiled ({native.not_compiled_because or 'installed without compiling it'})"))
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as scratch:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)

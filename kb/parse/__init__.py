@@ -5,7 +5,9 @@ structure: code, headings, tables, and the lines that carry inline text, with
 code spans blanked out), then per line of text `links`, `tags` and `fields`;
 `anchors` gives headings the ids MkDocs will give them; `assemble` runs them
 and builds the `ParsedNote`. Every item carries its 1-based line in the file,
-frontmatter lines included.
+frontmatter lines included. Those modules are compiled with mypyc where kb is
+installed with a C compiler (see setup.py and `kb.native`), so their
+annotations are checked as they run: they must say what the values are.
 
 Only lines that can hold something are looked at twice: a line with none of
 `[ # :: ^` is skipped after the block scan. Nothing here raises on bad
