@@ -344,8 +344,11 @@ def _encode_graph(vault, lineage: Lineage, graph: nx.MultiDiGraph) -> Iterator[t
         offset, note = found
         return {id(link.context): offset + k for k, link in enumerate(note.links)}
 
-    # how many holders' data may be rows: a small graph's nodes' only (see above), else all
-    row_holders = len(graph._node) if graph.number_of_edges() < _EDGE_ROWS_FROM else None
+    # how many holders' data may be rows: a small graph's nodes' only (see above), else all.
+    # The edges counted from the key dicts: networkx's number_of_edges, by way of every
+    # node's degree, took three times as long (0.11 s at 10,000 notes).
+    edge_count = sum(len(keys) for around in graph._succ.values() for keys in around.values())
+    row_holders = len(graph._node) if edge_count < _EDGE_ROWS_FROM else None
     in_rows = bytearray()       # per holder: 1 its data is a row, 0 it is pickled
     pickled = []
     rows = []
