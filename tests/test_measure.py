@@ -333,3 +333,17 @@ def test_kb_models_layers_text_ends_with_totals(capsys):
 def test_kb_models_usage_errors(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+# kb's CLI with numpy unimportable, as where it is not installed (kb does not depend on it)
+WITHOUT_NUMPY = "import sys; sys.modules['numpy'] = None; from kb.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_measuring_without_numpy_prints_no_warning_from_torch(tmp_path):
+    # torch warns as it is imported where numpy is missing; kb hands it no arrays
+    env = {**os.environ, "KB_CACHE_DIR": str(tmp_path), "PYTHONWARNINGS": "default"}
+    done = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY, "models", "resnet20"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "params:  269,722" in done.stdout
+    assert "NumPy" not in done.stderr and "Warning" not in done.stderr
