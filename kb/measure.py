@@ -309,7 +309,7 @@ def _measure_or_reason(spec: ModelSpec) -> Measurement | str:
 
 @contextlib.contextmanager
 def _single_thread():
-    torch = quiet_torch()
+    torch = _quiet_torch()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -383,7 +383,7 @@ class _Helper:
 def _helper_main() -> None:
     """The helper process: measure each model named on stdin, answer on stdout."""
     warnings.simplefilter("ignore")
-    torch = quiet_torch()
+    torch = _quiet_torch()
     torch.set_num_threads(1)
     out = sys.stdout
     version = _torch_version()
@@ -402,7 +402,7 @@ def _helper_main() -> None:
 # --- measuring (imports torch) ----------------------------------------------------------------
 
 
-def quiet_torch():
+def _quiet_torch():
     """torch, imported (the first time) without the warning it gives where numpy is not
     installed: kb hands torch no arrays, and a warning that points into torch's own build
     would only puzzle whoever runs kb. Each way into measuring calls this first."""
@@ -516,7 +516,7 @@ def _trace(spec: ModelSpec, shape: tuple[int, ...], *, device: str = "meta", lay
     On "meta", shapes only; on "cpu", a real run with zero weights (see
     `_zero_weights`) on a real input tensor, whose output shape is the one reported.
     """
-    quiet_torch()
+    _quiet_torch()
     from torch.utils.flop_counter import FlopCounterMode
 
     model = _build(spec)
